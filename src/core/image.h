@@ -1,0 +1,25 @@
+// Decoded pixels as they travel from media/ (decoders) to model/ (detectors).
+#ifndef MEDIADEX_CORE_IMAGE_H_
+#define MEDIADEX_CORE_IMAGE_H_
+
+#include <cstdint>
+#include <vector>
+
+namespace mediadex {
+
+// 8-bit RGB, row-major HWC, no padding: pixels.size() == width * height * 3.
+// EXIF orientation has already been applied, so (0,0) is the top-left as a person sees it.
+// `width`/`height` describe the buffer, which a decoder may have shrunk (JPEG DCT scaling);
+// `full_width`/`full_height` are the upright size of the photo itself, the space that
+// detection boxes are reported in.
+struct RgbImage {
+  int width = 0;
+  int height = 0;
+  int full_width = 0;
+  int full_height = 0;
+  std::vector<uint8_t> pixels;
+};
+
+}  // namespace mediadex
+
+#endif  // MEDIADEX_CORE_IMAGE_H_

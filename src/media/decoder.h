@@ -1,0 +1,51 @@
+// Turning image files into upright RGB pixels.
+//
+//   media::DecodeOptions opts;
+//   opts.target_width = opts.target_height = 512;   // decode near the model size (JPEG DCT scaling)
+//   auto image = media::DecodeFile("photo.jpg", opts);
+//   if (!image.ok()) log(image.status().ToString());   // "Corrupt: truncated JPEG data" ...
+//
+// Thread-safe: every call is independent.
+#ifndef MEDIADEX_MEDIA_DECODER_H_
+#define MEDIADEX_MEDIA_DECODER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "core/image.h"
+#include "core/status.h"
+
+namespace mediadex::media {
+
+enum class ImageFormat { kUnknown, kJpeg, kPng, kWebp };
+
+struct DecodeOptions {
+  // When > 0, a JPEG is decoded at the smallest DCT scale (1/1, 1/2, 1/4, 1/8) whose output is
+  // still at least this large in both dimensions; other formats decode at full size.
+  // 0 decodes at full size (the "exact" preprocessing path).
+  int target_width = 0;
+  int target_height = 0;
+  // Images whose width*height exceeds this are refused before any pixel is decoded
+  // (decompression bombs). Default 100 megapixels.
+  uint64_t max_pixels = 100'000'000;
+  // Apply the EXIF orientation tag so the image is upright.
+  bool apply_orientation = true;
+};
+
+// Sniffs the format from the first bytes (not the file name).
+ImageFormat SniffFormat(const uint8_t* data, size_t size);
+const char* ImageFormatName(ImageFormat format);
+
+// Decodes an in-memory file. Grayscale, CMYK, 16-bit and alpha inputs all become 8-bit RGB
+// (alpha dropped); ICC profiles are ignored (as TF.js's decoders do).
+// Errors: Corrupt (malformed/truncated data), Unsupported (unknown format),
+// InvalidArgument (over max_pixels).
+Result<RgbImage> DecodeImage(const uint8_t* data, size_t size, const DecodeOptions& options);
+
+// Reads and decodes a file. Adds IOError/NotFound for files that cannot be read.
+Result<RgbImage> DecodeFile(const std::string& path, const DecodeOptions& options);
+
+}  // namespace mediadex::media
+
+#endif  // MEDIADEX_MEDIA_DECODER_H_

@@ -1,0 +1,73 @@
+// Object detectors: load a model once, then detect objects in batches of photos.
+//
+//   auto device = engine::PickDevice({.request = "auto"});
+//   model::ModelSpec spec{.path = "models/centernet.json"};
+//   auto detector = model::LoadDetector(spec, device->device);
+//   std::vector<const RgbImage*> batch = {&photo1, &photo2};
+//   auto results = (*detector)->Detect(batch, model::DetectOptions{});
+//   // results->at(i) are the detections of batch[i], boxes in batch[i]'s full-size pixels.
+//
+// Thread safety: a Detector is immutable after LoadDetector() and Detect() may be called from
+// several threads at once (each call keeps its own scratch state).
+// No LibTorch types here (see engine/device.h for why).
+#ifndef MEDIADEX_MODEL_DETECTOR_H_
+#define MEDIADEX_MODEL_DETECTOR_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/detection.h"
+#include "core/image.h"
+#include "core/status.h"
+#include "engine/device.h"
+
+namespace mediadex::model {
+
+struct ModelSpec {
+  // A TF.js graph model (`model.json`, weights beside it) or a TorchScript detector
+  // (`*.torchscript`, Ultralytics YOLOv5/v8/11 export layout). The format is told by the file.
+  std::string path;
+};
+
+enum class Precision { kFp32, kFp16, kBf16 };
+
+struct DetectOptions {
+  float score_min = 0.2f;   // drop detections below this score (human's minConfidence)
+  float nms_iou = 0.4f;     // suppress boxes overlapping a better one by more than this
+  int max_detections = 10;  // per image, after NMS
+};
+
+struct ModelInfo {
+  std::string name;        // e.g. "centernet"
+  std::string format;      // "tfjs-graph-model" or "torchscript-yolo"
+  std::string version;     // content hash of the model files: results are keyed by it
+  int input_width = 0;     // the network's input size
+  int input_height = 0;
+  std::vector<std::string> labels;
+};
+
+class Detector {
+ public:
+  virtual ~Detector() = default;
+  virtual const ModelInfo& info() const = 0;
+  virtual const engine::DeviceInfo& device() const = 0;
+
+  // Detects objects in every image of `batch` in one forward pass. Each image may have any size;
+  // boxes are mapped back to its full_width x full_height pixel space.
+  // Errors: OutOfMemory (retry with a smaller batch), DeviceError.
+  virtual Result<std::vector<std::vector<Detection>>> Detect(
+      const std::vector<const RgbImage*>& batch, const DetectOptions& options) const = 0;
+};
+
+// Loads the model at spec.path onto `device`. Errors name the model file and, for graph
+// models, the node and op at fault (NotFound, Corrupt, Unsupported).
+Result<std::unique_ptr<Detector>> LoadDetector(const ModelSpec& spec,
+                                               const engine::DeviceInfo& device);
+
+// The 80 COCO class names in the order CenterNet/YOLO number them.
+const std::vector<std::string>& CocoLabels();
+
+}  // namespace mediadex::model
+
+#endif  // MEDIADEX_MODEL_DETECTOR_H_
