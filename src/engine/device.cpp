@@ -1,1 +1,254 @@
-// placeholder: being written
+// Device discovery and choice. The only place that asks LibTorch which accelerators exist;
+// CUDA/MPS specifics are behind the runtime checks LibTorch offers in every build, so the same
+// source compiles against Debian's CPU LibTorch, a CUDA LibTorch and macOS's MPS LibTorch.
+#include <ATen/ATen.h>
+#include <ATen/Parallel.h>
+#include <ATen/Version.h>
+#include <ATen/detail/CUDAHooksInterface.h>
+#include <c10/core/Device.h>
+#include <torch/version.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "engine/torch_device.h"
+
+#if defined(MEDIADEX_WITH_CUDA)
+#include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <cuda_runtime_api.h>
+#endif
+
+namespace mediadex::engine {
+namespace {
+
+std::string CpuModelName() {
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(cpuinfo, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      auto colon = line.find(':');
+      if (colon != std::string::npos) return line.substr(colon + 2);
+    }
+  }
+  return "CPU";
+}
+
+DeviceInfo CpuDevice() {
+  DeviceInfo d;
+  d.kind = DeviceKind::kCpu;
+  d.name = "cpu";
+  d.description = CpuModelName() + " (" + std::to_string(std::thread::hardware_concurrency()) +
+                  " cores)";
+  d.fp16 = false;  // CPU half precision is emulated: slower than fp32
+  d.bf16 = false;
+  d.channels_last = true;  // oneDNN's NHWC convolutions measured 1.2-3x faster
+  return d;
+}
+
+int CudaDeviceCount() { return at::hasCUDA() ? static_cast<int>(at::detail::getCUDAHooks().getNumGPUs()) : 0; }
+
+DeviceInfo CudaDevice(int index) {
+  DeviceInfo d;
+  d.kind = DeviceKind::kCuda;
+  d.index = index;
+  d.name = "cuda:" + std::to_string(index);
+  d.description = "CUDA device " + std::to_string(index);
+  d.fp16 = true;
+  d.bf16 = true;
+#if defined(MEDIADEX_WITH_CUDA)
+  const cudaDeviceProp* prop = at::cuda::getDeviceProperties(index);
+  d.description = prop->name;
+  d.bf16 = prop->major >= 8;
+  size_t free_bytes = 0, total_bytes = 0;
+  c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(index));
+  if (cudaMemGetInfo(&free_bytes, &total_bytes) == cudaSuccess) {
+    d.memory_free = free_bytes;
+    d.memory_total = total_bytes;
+  }
+#endif
+  return d;
+}
+
+DeviceInfo MpsDevice() {
+  DeviceInfo d;
+  d.kind = DeviceKind::kMps;
+  d.name = "mps";
+  d.description = "Apple Metal (MPS)";
+  d.fp16 = true;
+  return d;
+}
+
+bool BuiltWithCuda() {
+#if defined(MEDIADEX_WITH_CUDA)
+  return true;
+#else
+  return false;
+#endif
+}
+
+// Why there is no CUDA device, in words a user can act on.
+std::string NoCudaReason() {
+  if (!BuiltWithCuda() && !at::hasCUDA()) return "CUDA not in this build (LibTorch without CUDA)";
+  return "no CUDA device visible (driver missing or CUDA_VISIBLE_DEVICES empty)";
+}
+
+std::string NoMpsReason() {
+#if defined(__APPLE__)
+  return "Metal (MPS) is not available (needs Apple silicon, macOS 12.3+ and an MPS LibTorch)";
+#else
+  return "Metal (MPS) exists only on macOS";
+#endif
+}
+
+}  // namespace
+
+std::vector<DeviceInfo> ListDevices() {
+  std::vector<DeviceInfo> devices;
+  for (int i = 0; i < CudaDeviceCount(); ++i) devices.push_back(CudaDevice(i));
+  if (at::hasMPS()) devices.push_back(MpsDevice());
+  devices.push_back(CpuDevice());
+  return devices;
+}
+
+Result<DeviceChoice> PickDevice(const DeviceRequest& request) {
+  DeviceChoice choice;
+  const int cuda_count = CudaDeviceCount();
+  const bool has_mps = at::hasMPS();
+  const std::string& r = request.request;
+
+  // The original app's Metal switch: honour it as "use MPS" unless a device was named.
+  if (request.metal_env && (r == "auto" || r.empty())) {
+    if (has_mps) {
+      choice.device = MpsDevice();
+      choice.reason = "TF_METAL_DEVICE=1 asked for Metal and MPS is available";
+      return choice;
+    }
+    choice.notes.push_back("TF_METAL_DEVICE=1 but " + NoMpsReason() + "; using the best device here");
+  }
+
+  if (r == "auto" || r.empty()) {
+    if (cuda_count > 0) {
+      choice.device = CudaDevice(0);
+      choice.reason = "auto: CUDA available (" + std::to_string(cuda_count) + " device(s))";
+    } else if (has_mps) {
+      choice.device = MpsDevice();
+      choice.reason = "auto: no CUDA; Metal (MPS) available";
+    } else {
+      choice.device = CpuDevice();
+      choice.reason = "auto: " + NoCudaReason() + "; " + NoMpsReason();
+    }
+    return choice;
+  }
+  if (r == "cpu") {
+    choice.device = CpuDevice();
+    choice.reason = "requested --device cpu";
+    return choice;
+  }
+  if (r == "mps") {
+    if (!has_mps) return InvalidArgument("--device mps: " + NoMpsReason());
+    choice.device = MpsDevice();
+    choice.reason = "requested --device mps";
+    return choice;
+  }
+  if (r == "cuda" || r.rfind("cuda:", 0) == 0) {
+    if (cuda_count == 0) return InvalidArgument("--device " + r + ": " + NoCudaReason());
+    int index = 0;
+    if (r.size() > 5) {
+      char* end = nullptr;
+      long parsed = std::strtol(r.c_str() + 5, &end, 10);
+      if (*end != '\0' || parsed < 0) return InvalidArgument("--device " + r + ": not a CUDA index");
+      index = static_cast<int>(parsed);
+    }
+    if (index >= cuda_count) {
+      return InvalidArgument("--device " + r + ": only " + std::to_string(cuda_count) +
+                             " CUDA device(s) visible");
+    }
+    choice.device = CudaDevice(index);
+    choice.reason = "requested --device " + r;
+    return choice;
+  }
+  return InvalidArgument("--device " + r + ": expected auto, cpu, cuda, cuda:N or mps");
+}
+
+void SetCpuThreads(int threads) {
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  // LibTorch 1.13 on Debian defaults to 1 intra-op thread: always set it explicitly.
+  at::set_num_threads(threads);
+}
+
+int CpuThreads() { return at::get_num_threads(); }
+
+BuildInfo GetBuildInfo() {
+  BuildInfo info;
+  info.libtorch_version = TORCH_VERSION;
+  info.cuda_built = BuiltWithCuda() || at::hasCUDA();
+  info.mps_built = at::hasMPS();
+  info.parallel_info = at::get_parallel_info();
+  return info;
+}
+
+c10::Device ToTorchDevice(const DeviceInfo& device) {
+  switch (device.kind) {
+    case DeviceKind::kCuda:
+      return c10::Device(c10::DeviceType::CUDA, static_cast<c10::DeviceIndex>(device.index));
+    case DeviceKind::kMps:
+      return c10::Device(c10::DeviceType::MPS);
+    case DeviceKind::kCpu:
+      break;
+  }
+  return c10::Device(c10::DeviceType::CPU);
+}
+
+void Synchronize(const DeviceInfo& device) {
+#if defined(MEDIADEX_WITH_CUDA)
+  if (device.kind == DeviceKind::kCuda) c10::cuda::device_synchronize();
+#endif
+  if (device.kind == DeviceKind::kMps) {
+    // A host read waits for every queued MPS kernel: the portable way to synchronise.
+    at::zeros({1}, at::TensorOptions().device(c10::DeviceType::MPS)).cpu();
+  }
+}
+
+Status StatusFromException(const char* what, const std::exception& e) {
+  std::string message = e.what();
+  // c10::Error messages carry a C++ backtrace after the first line: keep the first line.
+  const auto newline = message.find('\n');
+  const std::string first_line = message.substr(0, newline);
+  const bool oom = dynamic_cast<const c10::OutOfMemoryError*>(&e) != nullptr ||
+                   dynamic_cast<const std::bad_alloc*>(&e) != nullptr ||
+                   message.find("out of memory") != std::string::npos ||
+                   message.find("DefaultCPUAllocator: can't allocate") != std::string::npos;
+  if (oom) return OutOfMemory(std::string(what) + ": " + first_line);
+  return DeviceError(std::string(what) + ": " + first_line);
+}
+
+Result<MatmulTiming> TimeMatmul(const DeviceInfo& device, int n) {
+  MatmulTiming timing;
+  Status status = CatchTorch("matmul self-test", [&] {
+    at::InferenceMode guard;
+    auto options = at::TensorOptions().dtype(at::kFloat).device(ToTorchDevice(device));
+    at::Tensor a = at::rand({n, n}, options);
+    at::Tensor b = at::rand({n, n}, options);
+    at::Tensor warm = at::matmul(a, b);  // first call pays for kernel selection and allocation
+    Synchronize(device);
+    const int repeats = device.kind == DeviceKind::kCpu ? 3 : 20;
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < repeats; ++i) warm = at::matmul(a, b);
+    Synchronize(device);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count() / repeats;
+    // Read one value back so the work cannot be skipped and the result is real.
+    if (!std::isfinite(warm[0][0].item<float>())) throw std::runtime_error("non-finite matmul result");
+    timing.seconds = seconds;
+    timing.gflops = 2.0 * n * n * static_cast<double>(n) / seconds / 1e9;
+  });
+  if (!status.ok()) return status;
+  return timing;
+}
+
+}  // namespace mediadex::engine

@@ -1,1 +1,148 @@
-// placeholder: being written
+#include "model/centernet_detector.h"
+
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "core/hash.h"
+#include "engine/torch_device.h"
+#include "model/nms.h"
+#include "model/tfjs/graph_model.h"
+#include "model/tfjs/ops/resize.h"
+
+namespace mediadex::model {
+namespace {
+
+constexpr const char* kDetectionsOutput = "tower_0/detections";
+
+class CenternetDetector final : public Detector {
+ public:
+  CenternetDetector(std::unique_ptr<tfjs::GraphModel> graph, ModelInfo info,
+                    engine::DeviceInfo device, std::string input_name)
+      : graph_(std::move(graph)),
+        info_(std::move(info)),
+        device_(std::move(device)),
+        input_name_(std::move(input_name)) {}
+
+  const ModelInfo& info() const override { return info_; }
+  const engine::DeviceInfo& device() const override { return device_; }
+
+  Result<std::vector<std::vector<Detection>>> Detect(const std::vector<const RgbImage*>& batch,
+                                                     const DetectOptions& options) const override {
+    if (batch.empty()) return std::vector<std::vector<Detection>>{};
+    at::Tensor raw;
+    Status status = engine::CatchTorch("centernet forward", [&] {
+      at::InferenceMode guard;
+      at::Tensor input = Preprocess(batch);
+      auto outputs = graph_->Execute({{input_name_, input}}, {kDetectionsOutput});
+      if (!outputs.ok()) throw std::runtime_error(outputs.status().ToString());
+      raw = outputs->front().to(at::kCPU, at::kFloat).contiguous();
+    });
+    if (!status.ok()) return status;
+    std::vector<std::vector<Detection>> results;
+    results.reserve(batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      results.push_back(Postprocess(raw[static_cast<int64_t>(i)], *batch[i], options));
+    }
+    return results;
+  }
+
+ private:
+  // Each photo -> float NHWC on the device, resized with tf.image.resizeBilinear's rules to the
+  // input size, stacked into one batch. Uploading uint8 moves 4x fewer bytes than float.
+  at::Tensor Preprocess(const std::vector<const RgbImage*>& batch) const {
+    const auto device = engine::ToTorchDevice(device_);
+    std::vector<at::Tensor> resized;
+    resized.reserve(batch.size());
+    for (const RgbImage* image : batch) {
+      at::Tensor pixels = at::from_blob(const_cast<uint8_t*>(image->pixels.data()),
+                                        {1, image->height, image->width, 3}, at::kByte);
+      at::Tensor x = pixels.to(device, /*non_blocking=*/false).to(at::kFloat);
+      resized.push_back(tfjs::ResizeBilinearNhwc(x, info_.input_height, info_.input_width,
+                                                 /*align_corners=*/false,
+                                                 /*half_pixel_centers=*/false));
+    }
+    return resized.size() == 1 ? resized.front() : at::cat(resized, 0);
+  }
+
+  // [N,6] rows of x1,y1,x2,y2,score,class in input pixels -> NMS -> boxes in the photo's pixels.
+  std::vector<Detection> Postprocess(const at::Tensor& rows, const RgbImage& image,
+                                     const DetectOptions& options) const {
+    const int64_t n = rows.size(0);
+    const float* r = rows.data_ptr<float>();
+    std::vector<Box> boxes(n);
+    std::vector<float> scores(n);
+    for (int64_t i = 0; i < n; ++i) {
+      const float* row = r + i * 6;
+      // TF's NMS accepts corners in either order; ours wants them ordered.
+      boxes[i] = Box{std::min(row[0], row[2]), std::min(row[1], row[3]), std::max(row[0], row[2]),
+                     std::max(row[1], row[3])};
+      scores[i] = std::isnan(row[4]) ? -1.0f : row[4];
+    }
+    NmsOptions nms;
+    nms.iou_threshold = options.nms_iou;
+    nms.score_min = options.score_min;
+    nms.max_output = options.max_detections;
+    const float sx = static_cast<float>(image.full_width) / info_.input_width;
+    const float sy = static_cast<float>(image.full_height) / info_.input_height;
+    std::vector<Detection> detections;
+    for (int index : NonMaxSuppression(boxes, scores, {}, nms)) {
+      const float* row = r + static_cast<int64_t>(index) * 6;
+      const float class_value = row[5];
+      if (std::isnan(class_value)) continue;
+      const int class_id = static_cast<int>(class_value);
+      if (class_id < 0 || class_id >= static_cast<int>(info_.labels.size())) continue;
+      Detection d;
+      d.class_id = class_id;
+      d.label = info_.labels[class_id];
+      d.score = row[4];
+      const Box& b = boxes[index];
+      d.box = Box{std::clamp(b.x1 * sx, 0.0f, float(image.full_width)),
+                  std::clamp(b.y1 * sy, 0.0f, float(image.full_height)),
+                  std::clamp(b.x2 * sx, 0.0f, float(image.full_width)),
+                  std::clamp(b.y2 * sy, 0.0f, float(image.full_height))};
+      detections.push_back(std::move(d));
+    }
+    return detections;
+  }
+
+  std::unique_ptr<tfjs::GraphModel> graph_;
+  ModelInfo info_;
+  engine::DeviceInfo device_;
+  std::string input_name_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Detector>> LoadCenternetDetector(const std::string& model_json_path,
+                                                        const engine::DeviceInfo& device) {
+  auto graph = tfjs::GraphModel::Load(model_json_path, engine::ToTorchDevice(device));
+  if (!graph.ok()) return graph.status();
+  const auto& inputs = (*graph)->inputs();
+  if (inputs.size() != 1 || inputs[0].shape.size() != 4 || inputs[0].shape[3] != 3) {
+    return Unsupported(model_json_path + ": expected one image input [1,H,W,3]");
+  }
+  bool has_detections = false;
+  for (const auto& output : (*graph)->outputs()) has_detections |= output.name == kDetectionsOutput;
+  if (!has_detections) {
+    return Unsupported(model_json_path + ": no '" + std::string(kDetectionsOutput) + "' output");
+  }
+  ModelInfo info;
+  info.name = std::filesystem::path(model_json_path).stem().string();
+  info.format = "tfjs-graph-model";
+  info.input_height = static_cast<int>(inputs[0].shape[1] > 0 ? inputs[0].shape[1] : 512);
+  info.input_width = static_cast<int>(inputs[0].shape[2] > 0 ? inputs[0].shape[2] : 512);
+  info.labels = CocoLabels();
+  // The version keys stored results: any change to the graph or the weights changes it.
+  std::vector<std::string> files = {model_json_path};
+  const auto bin = std::filesystem::path(model_json_path).replace_extension(".bin");
+  if (std::filesystem::exists(bin)) files.push_back(bin.string());
+  auto version = HashFilesHex(files);
+  if (!version.ok()) return version.status();
+  info.version = *version;
+  return std::unique_ptr<Detector>(std::make_unique<CenternetDetector>(
+      std::move(graph).value(), std::move(info), device, inputs[0].name));
+}
+
+}  // namespace mediadex::model

@@ -1,1 +1,25 @@
-// placeholder: being written
+// Picks the detector implementation from the model file.
+#include "model/detector.h"
+
+#include <filesystem>
+
+#include "model/centernet_detector.h"
+#include "model/torchscript/yolo_detector.h"
+
+namespace mediadex::model {
+
+Result<std::unique_ptr<Detector>> LoadDetector(const ModelSpec& spec,
+                                               const engine::DeviceInfo& device) {
+  const std::filesystem::path path(spec.path);
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return NotFound(spec.path + ": model file not found (run scripts/fetch-model.sh, or pass --model)");
+  }
+  const std::string ext = path.extension().string();
+  if (ext == ".json") return LoadCenternetDetector(spec.path, device);
+  if (ext == ".torchscript" || ext == ".pt" || ext == ".ts") return LoadYoloDetector(spec.path, device);
+  return Unsupported(spec.path +
+                     ": unknown model format (expected a TF.js model.json or a .torchscript file)");
+}
+
+}  // namespace mediadex::model

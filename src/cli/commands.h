@@ -1,0 +1,19 @@
+// The subcommands. Each file in cli/ registers one on the CLI11 app and returns a callback
+// that runs it and yields the process exit code.
+#ifndef MEDIADEX_CLI_COMMANDS_H_
+#define MEDIADEX_CLI_COMMANDS_H_
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace mediadex::cli {
+
+using Command = std::function<int()>;
+
+Command RegisterDetect(CLI::App& app);
+Command RegisterDoctor(CLI::App& app);
+
+}  // namespace mediadex::cli
+
+#endif  // MEDIADEX_CLI_COMMANDS_H_
