@@ -1,21 +1,20 @@
 // mediadex detect [--json] IMG... : the objects in some photos, now.
 //
-// Photos are decoded on a small thread pool while the previous batch runs on the device;
+// pipeline::DetectFiles decodes on a thread pool while the previous batch runs on the device;
 // results are printed in the order given. A photo that fails is one line naming the file and
 // the reason; the others go on, and the exit code says some failed.
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <future>
-#include <optional>
-#include <thread>
 
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "media/decoder.h"
+#include "pipeline/detect_files.h"
 
 namespace mediadex::cli {
 namespace {
@@ -28,11 +27,6 @@ struct DetectArgs {
   int batch_size = 8;
   int concurrency = 0;
   uint64_t max_pixels = 100'000'000;
-};
-
-struct Decoded {
-  std::string path;
-  Result<RgbImage> image = Status(StatusCode::kCancelled, "not decoded");
 };
 
 // Files given directly, and the files (not recursively) of directories given, sorted.
@@ -55,27 +49,10 @@ std::vector<std::string> ExpandInputs(const std::vector<std::string>& inputs) {
   return files;
 }
 
-std::vector<Decoded> DecodeChunk(const std::vector<std::string>& paths, size_t begin, size_t end,
-                                 const media::DecodeOptions& options, int threads) {
-  std::vector<Decoded> out(end - begin);
-  std::atomic<size_t> next{0};
-  auto work = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < out.size();) {
-      out[i].path = paths[begin + i];
-      out[i].image = media::DecodeFile(out[i].path, options);
-    }
-  };
-  std::vector<std::thread> pool;
-  for (int t = 1; t < threads; ++t) pool.emplace_back(work);
-  work();
-  for (auto& t : pool) t.join();
-  return out;
-}
-
-void PrintResult(const std::string& path, const RgbImage& image,
-                 const std::vector<Detection>& detections, bool json) {
+void PrintResult(const pipeline::FileResult& r, bool json) {
+  const auto& detections = r.detections;
   if (json) {
-    nlohmann::json j = {{"file", path}, {"width", image.full_width}, {"height", image.full_height}};
+    nlohmann::json j = {{"file", r.path}, {"width", r.width}, {"height", r.height}};
     auto& list = j["detections"] = nlohmann::json::array();
     for (const auto& d : detections) {
       list.push_back({{"label", d.label},
@@ -86,7 +63,7 @@ void PrintResult(const std::string& path, const RgbImage& image,
     }
     std::printf("%s\n", j.dump().c_str());
   } else {
-    std::printf("%s  %dx%d  %zu object%s\n", path.c_str(), image.full_width, image.full_height,
+    std::printf("%s  %dx%d  %zu object%s\n", r.path.c_str(), r.width, r.height,
                 detections.size(), detections.size() == 1 ? "" : "s");
     for (const auto& d : detections) {
       std::printf("  %-14s %.2f  [%.0f, %.0f, %.0f, %.0f]\n", d.label.c_str(), d.score, d.box.x1,
@@ -119,50 +96,21 @@ int RunDetect(const DetectArgs& args) {
     decode.target_width = model.info().input_width;
     decode.target_height = model.info().input_height;
   }
-  const int threads = args.concurrency > 0
-                          ? args.concurrency
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  pipeline::DetectFilesOptions run;
+  run.batch_size = args.batch_size;
+  run.decode_threads = args.concurrency;
+  run.decode = decode;
+  run.detect = args.engine.detect;
   const auto files = ExpandInputs(args.inputs);
-  const size_t batch = static_cast<size_t>(args.batch_size);
-
   int failed = 0;
-  auto decode_chunk = [&](size_t begin) {
-    return DecodeChunk(files, begin, std::min(files.size(), begin + batch), decode, threads);
-  };
-  std::future<std::vector<Decoded>> pending;
-  if (!files.empty()) pending = std::async(std::launch::async, decode_chunk, 0);
-  for (size_t begin = 0; begin < files.size(); begin += batch) {
-    std::vector<Decoded> chunk = pending.get();
-    if (begin + batch < files.size()) pending = std::async(std::launch::async, decode_chunk, begin + batch);
-
-    std::vector<const RgbImage*> images;
-    for (auto& d : chunk) {
-      if (d.image.ok()) images.push_back(&d.image.value());
+  pipeline::DetectFiles(model, files, run, [&](const pipeline::FileResult& r) {
+    if (r.status.ok()) {
+      PrintResult(r, args.json);
+    } else {
+      PrintFailure(r.path, r.status, args.json);
+      ++failed;
     }
-    auto results = model.Detect(images, args.engine.detect);
-    if (!results.ok() && results.status().code() == StatusCode::kOutOfMemory && images.size() > 1) {
-      spdlog::warn("{}; retrying this batch one photo at a time", results.status().message());
-      std::vector<std::vector<Detection>> one_by_one;
-      for (const RgbImage* image : images) {
-        auto single = model.Detect({image}, args.engine.detect);
-        if (!single.ok()) break;
-        one_by_one.push_back(std::move(single->front()));
-      }
-      if (one_by_one.size() == images.size()) results = std::move(one_by_one);
-    }
-    size_t k = 0;
-    for (auto& d : chunk) {
-      if (!d.image.ok()) {
-        PrintFailure(d.path, d.image.status(), args.json);
-        ++failed;
-      } else if (!results.ok()) {
-        PrintFailure(d.path, results.status(), args.json);
-        ++failed;
-      } else {
-        PrintResult(d.path, d.image.value(), results->at(k++), args.json);
-      }
-    }
-  }
+  });
   if (failed > 0) spdlog::warn("{} of {} file(s) failed", failed, files.size());
   return failed > 0 ? kExitPartialFailure : kExitOk;
 }

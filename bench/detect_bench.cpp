@@ -1,0 +1,119 @@
+// detect_bench: how many images per second does detection run at, model-only and end to end?
+//
+//   build/bench/detect_bench --photos DIR [--seconds 20] [--batch-size 8] [--device auto]
+//
+// model-only: photos decoded once, then Detect() in batches (resize + forward + NMS) for --seconds.
+// end-to-end: pipeline::DetectFiles over the files (read, decode at DCT scale, resize, forward,
+//             NMS), repeated until --seconds have passed.
+// Prints one JSON line, so bench/run.sh can put it beside TF.js's figures from the same run.
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+
+#include "engine/device.h"
+#include "media/decoder.h"
+#include "model/detector.h"
+#include "pipeline/detect_files.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace mediadex;
+  CLI::App app{"mediadex detection benchmark"};
+  std::string photos_dir, model_path = "models/centernet.json", device_request = "auto";
+  double seconds = 20;
+  int batch_size = 8, threads = 0, decode_threads = 0;
+  app.add_option("--photos", photos_dir, "folder of photos")->required();
+  app.add_option("--model", model_path);
+  app.add_option("--device", device_request);
+  app.add_option("--seconds", seconds, "time per measurement");
+  app.add_option("--batch-size", batch_size);
+  app.add_option("--threads", threads, "inference threads (0 = all cores)");
+  app.add_option("--decode-threads", decode_threads, "decode threads (0 = all cores)");
+  CLI11_PARSE(app, argc, argv);
+  spdlog::set_level(spdlog::level::warn);
+
+  std::vector<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(photos_dir)) {
+    if (e.is_regular_file()) files.push_back(e.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  if (files.empty()) {
+    std::fprintf(stderr, "detect_bench: no files in %s\n", photos_dir.c_str());
+    return 2;
+  }
+  auto choice = engine::PickDevice({device_request, false});
+  if (!choice.ok()) {
+    std::fprintf(stderr, "detect_bench: %s\n", choice.status().message().c_str());
+    return 2;
+  }
+  engine::SetCpuThreads(threads);
+  auto detector = model::LoadDetector({model_path}, choice->device);
+  if (!detector.ok()) {
+    std::fprintf(stderr, "detect_bench: %s\n", detector.status().message().c_str());
+    return 2;
+  }
+  const model::Detector& model = **detector;
+  media::DecodeOptions decode;
+  decode.target_width = model.info().input_width;
+  decode.target_height = model.info().input_height;
+
+  // model-only: the same pre-decoded photos, batch after batch.
+  std::vector<RgbImage> images;
+  for (const auto& f : files) {
+    auto image = media::DecodeFile(f, decode);
+    if (image.ok()) images.push_back(std::move(image).value());
+  }
+  std::vector<const RgbImage*> batch;
+  for (int i = 0; i < batch_size; ++i) batch.push_back(&images[i % images.size()]);
+  (void)model.Detect(batch, {});  // warm-up: allocator, oneDNN primitive cache
+  long done = 0;
+  auto start = Clock::now();
+  while (Since(start) < seconds) {
+    auto r = model.Detect(batch, {});
+    if (!r.ok()) {
+      std::fprintf(stderr, "detect_bench: %s\n", r.status().message().c_str());
+      return 1;
+    }
+    done += batch_size;
+  }
+  const double model_only = done / Since(start);
+
+  // end-to-end: files to boxes.
+  pipeline::DetectFilesOptions run;
+  run.batch_size = batch_size;
+  run.decode_threads = decode_threads;
+  run.decode = decode;
+  long e2e_done = 0, failed = 0;
+  start = Clock::now();
+  while (Since(start) < seconds) {
+    pipeline::DetectFiles(model, files, run, [&](const pipeline::FileResult& r) {
+      ++e2e_done;
+      failed += !r.status.ok();
+    });
+  }
+  const double end_to_end = e2e_done / Since(start);
+
+  nlohmann::json out = {{"engine", "mediadex"},
+                        {"device", choice->device.name},
+                        {"device_description", choice->device.description},
+                        {"threads", engine::CpuThreads()},
+                        {"batch_size", batch_size},
+                        {"images", files.size()},
+                        {"failed", failed},
+                        {"model_only_ips", std::round(model_only * 100) / 100},
+                        {"end_to_end_ips", std::round(end_to_end * 100) / 100},
+                        {"seconds", seconds}};
+  std::printf("%s\n", out.dump().c_str());
+  return 0;
+}

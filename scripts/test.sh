@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Sets up (with test dependencies), builds, and runs the whole test suite:
+#   1. every CTest test of the Release build (labels unit, e2e, slow);
+#   2. the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan/);
+#   3. every libFuzzer target for FUZZ_SECONDS (default 60) on its seed corpus (build-fuzz/).
+# Set MEDIADEX_SKIP_SANITIZE=1 or MEDIADEX_SKIP_FUZZ=1 to leave out step 2 or 3 locally.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh --tests
+
+echo "==> tests (Release)"
+ctest --test-dir build --output-on-failure --timeout 900
+
+if [ "${MEDIADEX_SKIP_SANITIZE:-0}" != 1 ]; then
+  echo "==> unit tests under ASan + UBSan (build-asan/)"
+  cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEDIADEX_SANITIZE=ON \
+    -DMEDIADEX_BUILD_BENCH=OFF >/dev/null
+  cmake --build build-asan --parallel
+  # LibTorch itself is not instrumented; container-overflow checks need every caller instrumented.
+  ASAN_OPTIONS=detect_leaks=0:detect_container_overflow=0 UBSAN_OPTIONS=print_stacktrace=1 \
+    ctest --test-dir build-asan -L unit --output-on-failure --timeout 900
+fi
+
+if [ "${MEDIADEX_SKIP_FUZZ:-0}" != 1 ]; then
+  echo "==> fuzzers"
+  scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
+fi
