@@ -1,0 +1,142 @@
+// JPEG through libjpeg-turbo's TurboJPEG API, decoded at a DCT scale near the requested size.
+#include <turbojpeg.h>
+
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "media/decode_internal.h"
+
+namespace mediadex::media::internal {
+namespace {
+
+struct TjDeleter {
+  void operator()(void* handle) const { tjDestroy(handle); }
+};
+using TjHandle = std::unique_ptr<void, TjDeleter>;
+
+// What the markers before the first scan tell us that TurboJPEG does not.
+struct JpegMarkers {
+  int orientation = 1;
+  bool adobe = false;  // APP14 "Adobe": CMYK stored inverted (Photoshop convention)
+};
+
+JpegMarkers ScanMarkers(const uint8_t* data, size_t size) {
+  JpegMarkers markers;
+  bool have_exif = false;
+  size_t pos = 2;  // after SOI
+  while (pos + 4 <= size) {
+    if (data[pos] != 0xFF) break;
+    const uint8_t marker = data[pos + 1];
+    if (marker == 0xFF) {  // fill byte
+      ++pos;
+      continue;
+    }
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) {  // no length field
+      pos += 2;
+      continue;
+    }
+    if (marker == 0xDA || marker == 0xD9) break;  // start of scan / end of image
+    const size_t length = (static_cast<size_t>(data[pos + 2]) << 8) | data[pos + 3];
+    if (length < 2) break;
+    const uint8_t* payload = data + pos + 4;
+    const size_t available = size - (pos + 4);
+    const size_t payload_size = length - 2 < available ? length - 2 : available;
+    if (marker == 0xE1 && !have_exif && payload_size >= 6 &&
+        std::memcmp(payload, "Exif\0\0", 6) == 0) {
+      have_exif = true;
+      markers.orientation = ExifOrientation(payload, payload_size);
+    } else if (marker == 0xEE && payload_size >= 5 && std::memcmp(payload, "Adobe", 5) == 0) {
+      markers.adobe = true;
+    }
+    pos += 2 + length;
+  }
+  return markers;
+}
+
+// The smallest of 1/1, 1/2, 1/4, 1/8 whose output is still >= the target in both dimensions.
+tjscalingfactor PickScale(int width, int height, int target_width, int target_height) {
+  tjscalingfactor best = {1, 1};
+  if (target_width <= 0 && target_height <= 0) return best;
+  int count = 0;
+  const tjscalingfactor* factors = tjGetScalingFactors(&count);
+  if (factors == nullptr) return best;
+  for (int i = 0; i < count; ++i) {
+    const tjscalingfactor f = factors[i];
+    if (f.num != 1 || (f.denom != 2 && f.denom != 4 && f.denom != 8)) continue;
+    if (TJSCALED(width, f) < target_width || TJSCALED(height, f) < target_height) continue;
+    if (f.denom > best.denom) best = f;
+  }
+  return best;
+}
+
+void CmykToRgb(const uint8_t* cmyk, size_t pixel_count, bool inverted, uint8_t* rgb) {
+  // As TensorFlow's decoder: Adobe files store 255-C etc., so R = C'*K'/255 there.
+  for (size_t i = 0; i < pixel_count; ++i, cmyk += 4, rgb += 3) {
+    const int c = cmyk[0], m = cmyk[1], y = cmyk[2], k = cmyk[3];
+    if (inverted) {
+      rgb[0] = static_cast<uint8_t>(k * c / 255);
+      rgb[1] = static_cast<uint8_t>(k * m / 255);
+      rgb[2] = static_cast<uint8_t>(k * y / 255);
+    } else {
+      rgb[0] = static_cast<uint8_t>((255 - k) * (255 - c) / 255);
+      rgb[1] = static_cast<uint8_t>((255 - k) * (255 - m) / 255);
+      rgb[2] = static_cast<uint8_t>((255 - k) * (255 - y) / 255);
+    }
+  }
+}
+
+Status TjError(tjhandle handle) {
+  return Corrupt(std::string("truncated or corrupt JPEG: ") + tjGetErrorStr2(handle));
+}
+
+}  // namespace
+
+Result<RgbImage> DecodeJpeg(const uint8_t* data, size_t size, const DecodeOptions& options) {
+  TjHandle handle(tjInitDecompress());
+  if (!handle) return OutOfMemory("cannot create a TurboJPEG decompressor");
+  int width = 0, height = 0, subsamp = 0, colorspace = 0;
+  if (tjDecompressHeader3(handle.get(), data, static_cast<unsigned long>(size), &width, &height,
+                          &subsamp, &colorspace) != 0) {
+    return TjError(handle.get());
+  }
+  if (width <= 0 || height <= 0) return Corrupt("truncated or corrupt JPEG: no image size");
+  MDX_RETURN_IF_ERROR(CheckPixelLimit(width, height, options.max_pixels));
+
+  const JpegMarkers markers = ScanMarkers(data, size);
+  const int orientation = options.apply_orientation ? markers.orientation : 1;
+  // The target is upright; compare it with the stored axes it will end up on.
+  const bool swap = OrientationSwapsAxes(orientation);
+  const tjscalingfactor scale = PickScale(width, height, swap ? options.target_height : options.target_width,
+                                          swap ? options.target_width : options.target_height);
+  RgbImage image;
+  image.width = TJSCALED(width, scale);
+  image.height = TJSCALED(height, scale);
+  image.full_width = width;
+  image.full_height = height;
+  const size_t pixel_count = static_cast<size_t>(image.width) * image.height;
+  const int flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS;  // accurate DCT, fancy upsampling
+
+  if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) {
+    // TurboJPEG cannot output RGB from CMYK: decode CMYK and convert.
+    std::vector<uint8_t> cmyk(pixel_count * 4);
+    if (tjDecompress2(handle.get(), data, static_cast<unsigned long>(size), cmyk.data(), image.width,
+                      image.width * 4, image.height, TJPF_CMYK, flags) != 0) {
+      return TjError(handle.get());
+    }
+    image.pixels.resize(pixel_count * 3);
+    CmykToRgb(cmyk.data(), pixel_count, markers.adobe, image.pixels.data());
+  } else {
+    // Straight into the output buffer; libjpeg-turbo converts grayscale to RGB itself.
+    image.pixels.resize(pixel_count * 3);
+    if (tjDecompress2(handle.get(), data, static_cast<unsigned long>(size), image.pixels.data(),
+                      image.width, image.width * 3, image.height, TJPF_RGB, flags) != 0) {
+      return TjError(handle.get());
+    }
+  }
+  ApplyOrientation(orientation, &image);
+  return image;
+}
+
+}  // namespace mediadex::media::internal

@@ -1,0 +1,85 @@
+// EXIF orientation: reading the tag (libexif) and turning the pixels upright.
+#include <libexif/exif-data.h>
+
+#include <cstring>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "media/decode_internal.h"
+
+namespace mediadex::media::internal {
+namespace {
+
+constexpr uint8_t kExifHeader[6] = {'E', 'x', 'i', 'f', 0, 0};
+
+struct ExifDataDeleter {
+  void operator()(ExifData* d) const { exif_data_unref(d); }
+};
+
+}  // namespace
+
+int ExifOrientation(const uint8_t* data, size_t size) {
+  if (data == nullptr || size < 8) return 1;
+  // libexif wants the "Exif\0\0" header; PNG eXIf and WebP EXIF chunks may come without it.
+  std::vector<uint8_t> with_header;
+  if (size < sizeof(kExifHeader) || std::memcmp(data, kExifHeader, sizeof(kExifHeader)) != 0) {
+    with_header.reserve(size + sizeof(kExifHeader));
+    with_header.insert(with_header.end(), kExifHeader, kExifHeader + sizeof(kExifHeader));
+    with_header.insert(with_header.end(), data, data + size);
+    data = with_header.data();
+    size = with_header.size();
+  }
+  std::unique_ptr<ExifData, ExifDataDeleter> exif(exif_data_new());
+  if (!exif) return 1;
+  // Only read what is there: no "fixing" of missing mandatory tags, no maker notes.
+  exif_data_unset_option(exif.get(), EXIF_DATA_OPTION_FOLLOW_SPECIFICATION);
+  exif_data_unset_option(exif.get(), EXIF_DATA_OPTION_IGNORE_UNKNOWN_TAGS);
+  exif_data_set_option(exif.get(), EXIF_DATA_OPTION_DONT_CHANGE_MAKER_NOTE);
+  exif_data_load_data(exif.get(), data, static_cast<unsigned int>(size));
+  ExifEntry* entry = exif_content_get_entry(exif->ifd[EXIF_IFD_0], EXIF_TAG_ORIENTATION);
+  if (entry == nullptr || entry->format != EXIF_FORMAT_SHORT || entry->components < 1 ||
+      entry->data == nullptr || entry->size < 2) {
+    return 1;
+  }
+  int value = exif_get_short(entry->data, exif_data_get_byte_order(exif.get()));
+  return (value >= 1 && value <= 8) ? value : 1;
+}
+
+void ApplyOrientation(int orientation, RgbImage* image) {
+  if (orientation < 2 || orientation > 8) return;
+  const int w = image->width;   // stored (decoded) size
+  const int h = image->height;
+  const bool swap = OrientationSwapsAxes(orientation);
+  const int out_w = swap ? h : w;
+  const int out_h = swap ? w : h;
+  const uint8_t* src = image->pixels.data();
+  std::vector<uint8_t> out(image->pixels.size());
+  // For each upright pixel (x, y), the stored pixel (sx, sy) that belongs there.
+  for (int y = 0; y < out_h; ++y) {
+    uint8_t* dst = out.data() + static_cast<size_t>(y) * out_w * 3;
+    for (int x = 0; x < out_w; ++x) {
+      int sx = x, sy = y;
+      switch (orientation) {
+        case 2: sx = w - 1 - x; sy = y; break;          // mirrored horizontally
+        case 3: sx = w - 1 - x; sy = h - 1 - y; break;  // rotated 180
+        case 4: sx = x; sy = h - 1 - y; break;          // mirrored vertically
+        case 5: sx = y; sy = x; break;                  // transposed
+        case 6: sx = y; sy = h - 1 - x; break;          // needs 90 clockwise
+        case 7: sx = w - 1 - y; sy = h - 1 - x; break;  // transversed
+        case 8: sx = w - 1 - y; sy = x; break;          // needs 90 counter-clockwise
+      }
+      const uint8_t* p = src + (static_cast<size_t>(sy) * w + sx) * 3;
+      dst[0] = p[0];
+      dst[1] = p[1];
+      dst[2] = p[2];
+      dst += 3;
+    }
+  }
+  image->pixels = std::move(out);
+  image->width = out_w;
+  image->height = out_h;
+  if (swap) std::swap(image->full_width, image->full_height);
+}
+
+}  // namespace mediadex::media::internal
