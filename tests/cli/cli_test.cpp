@@ -1,0 +1,150 @@
+// Runs build/mediadex as a user would and checks what it prints and its exit code.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "testutil.h"
+
+namespace mediadex {
+namespace {
+namespace fs = std::filesystem;
+
+struct Run {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+
+// Runs `mediadex ARGS` with optional environment assignments; captures stdout and stderr.
+Run Mediadex(const std::string& args, const std::string& env = "") {
+  const fs::path err_file = fs::temp_directory_path() / "mediadex_cli_test_stderr.txt";
+  const std::string command = env + " " + std::string(MEDIADEX_BINARY_DIR) + "/mediadex " + args +
+                              " 2>" + err_file.string();
+  Run run;
+  FILE* pipe = popen(command.c_str(), "r");
+  if (!pipe) return run;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) run.out.append(buf.data(), n);
+  const int status = pclose(pipe);
+  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  std::ifstream err(err_file);
+  std::stringstream ss;
+  ss << err.rdbuf();
+  run.err = ss.str();
+  return run;
+}
+
+std::vector<nlohmann::json> JsonLines(const std::string& out) {
+  std::vector<nlohmann::json> lines;
+  std::istringstream in(out);
+  for (std::string line; std::getline(in, line);) {
+    if (!line.empty()) lines.push_back(nlohmann::json::parse(line));
+  }
+  return lines;
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(fs::exists(testing::CenternetModelPath()))
+        << "the bundled model is missing: run scripts/fetch-model.sh";
+    dir_ = fs::temp_directory_path() / ("mediadex_cli_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string Write(const std::string& name, const std::string& bytes) {
+    std::ofstream(dir_ / name, std::ios::binary) << bytes;
+    return (dir_ / name).string();
+  }
+  fs::path dir_;
+};
+
+TEST_F(CliTest, DetectJsonFindsPeopleInTheBundledSamples) {
+  Run run = Mediadex("detect --json --device cpu " + std::string(MEDIADEX_SAMPLES_DIR));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  auto lines = JsonLines(run.out);
+  ASSERT_GE(lines.size(), 4u);
+  bool saw_person = false, saw_cat = false;
+  for (const auto& j : lines) {
+    ASSERT_TRUE(j.contains("file") && j.contains("width") && j.contains("height") && j.contains("detections")) << j;
+    for (const auto& d : j["detections"]) {
+      const auto& box = d["box"];
+      ASSERT_EQ(box.size(), 4u);
+      EXPECT_LE(box[0].get<double>(), box[2].get<double>());
+      EXPECT_LE(box[2].get<double>(), j["width"].get<double>());
+      EXPECT_LE(box[3].get<double>(), j["height"].get<double>());
+      EXPECT_GE(d["score"].get<double>(), 0.2);
+      const std::string file = j["file"];
+      if (file.find("human-samples") != std::string::npos && d["label"] == "person") saw_person = true;
+      if (file.find("chelsea") != std::string::npos && d["label"] == "cat") saw_cat = true;
+    }
+    EXPECT_LE(j["detections"].size(), 10u);
+  }
+  EXPECT_TRUE(saw_person);
+  EXPECT_TRUE(saw_cat);
+}
+
+TEST_F(CliTest, BrokenFilesAreReportedOneLineEachAndTheRestStillRuns) {
+  std::ifstream photo(std::string(MEDIADEX_SAMPLES_DIR) + "/human-samples.jpg", std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(photo)), {});
+  const auto empty = Write("empty.jpg", "");
+  const auto text = Write("notes.jpg", "this is not a photo\n");
+  const auto truncated = Write("truncated.jpg", bytes.substr(0, bytes.size() / 3));
+  const auto good = Write("good.jpg", bytes);
+  const auto missing = (dir_ / "missing.jpg").string();
+  Run run = Mediadex("detect --json --device cpu " + empty + " " + text + " " + truncated + " " +
+                     good + " " + missing);
+  EXPECT_EQ(run.exit_code, 1) << "partial failure must say so in the exit code";
+  auto lines = JsonLines(run.out);
+  ASSERT_EQ(lines.size(), 5u);
+  for (int i : {0, 1, 2, 4}) {
+    EXPECT_TRUE(lines[i].contains("error")) << lines[i];
+    EXPECT_FALSE(lines[i]["error"].get<std::string>().empty());
+  }
+  EXPECT_FALSE(lines[3].contains("error"));
+  EXPECT_FALSE(lines[3]["detections"].empty());
+  // stderr: one line per failed file, naming it.
+  for (const auto& path : {empty, text, truncated, missing}) {
+    EXPECT_NE(run.err.find(path + ": "), std::string::npos) << run.err;
+  }
+}
+
+TEST_F(CliTest, MissingModelIsAClearErrorNotACrash) {
+  Run run = Mediadex("detect --device cpu --model /nonexistent/model.json " +
+                     std::string(MEDIADEX_SAMPLES_DIR) + "/skimage-chelsea.png");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("/nonexistent/model.json"), std::string::npos) << run.err;
+}
+
+TEST_F(CliTest, DoctorReportsTheDeviceItUsedAndTimesIt) {
+  Run run = Mediadex("doctor --device cpu");
+  ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
+  EXPECT_NE(run.out.find("device used      cpu"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("matmul 2048"), std::string::npos);
+  EXPECT_NE(run.out.find("objects, first"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("result: OK"), std::string::npos);
+}
+
+TEST_F(CliTest, MetalSwitchOnAMachineWithoutMetalIsSaidAndFallsBack) {
+  Run run = Mediadex("doctor", "TF_METAL_DEVICE=1");
+  EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
+  if (run.out.find("device used      mps") == std::string::npos) {
+    EXPECT_NE(run.out.find("TF_METAL_DEVICE=1 but"), std::string::npos) << run.out;
+  }
+}
+
+TEST_F(CliTest, AskingForAnAbsentDeviceFailsWithTheReason) {
+  Run run = Mediadex("detect --device cuda:7 " + std::string(MEDIADEX_SAMPLES_DIR) + "/skimage-chelsea.png");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_NE(run.err.find("cuda:7"), std::string::npos) << run.err;
+}
+
+}  // namespace
+}  // namespace mediadex
