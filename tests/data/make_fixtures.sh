@@ -11,7 +11,7 @@ trap 'rm -rf "$tmp"' EXIT
 IM_READ="-define jpeg:dct-method=islow -define jpeg:fancy-upsampling=true"
 
 # --- photo-like JPEGs (a seeded plasma fractal) and ImageMagick's decode of each ----------
-convert -seed 7 -size 160x120 plasma:red-blue -blur 0x1 "$tmp/photo.png"
+convert -seed 7 -size 160x120 plasma:red-blue -blur 0x1 -depth 8 "$tmp/photo.png"
 convert "$tmp/photo.png" -quality 90 -sampling-factor 2x2 photo.jpg
 convert "$tmp/photo.png" -quality 90 -interlace Plane photo_progressive.jpg
 convert "$tmp/photo.png" -quality 90 -colorspace Gray photo_gray.jpg
@@ -49,7 +49,7 @@ python3 $T webp_exif "$tmp/stored8.webp" 8 exif_orientation_8.webp 48 64
 
 # --- PNGs written byte by byte with known pixels -------------------------------------------
 python3 $T pngs .
-convert "$tmp/photo.png" -resize 80x60 -interlace PNG photo_interlaced.png
+convert "$tmp/photo.png" -resize 80x60 -strip -interlace PNG photo_interlaced.png
 convert photo_interlaced.png -depth 8 rgb:photo_interlaced.rgb
 
 # --- WebP ------------------------------------------------------------------------------------
