@@ -13,6 +13,7 @@ using Command = std::function<int()>;
 
 Command RegisterDetect(CLI::App& app);
 Command RegisterDoctor(CLI::App& app);
+Command RegisterConfig(CLI::App& app);
 
 }  // namespace mediadex::cli
 

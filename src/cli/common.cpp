@@ -1,8 +1,8 @@
 #include "cli/common.h"
 
 #include <spdlog/spdlog.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -10,28 +10,61 @@
 namespace mediadex::cli {
 namespace fs = std::filesystem;
 
-int ExitCodeFor(const Status& status) { return status.ok() ? kExitOk : kExitError; }
+void SettingsFlags::Add(CLI::App& app, const std::vector<std::string>& keys) {
+  app.add_option("--config", config_file_, "settings file (key = value lines)")->envname("MEDIADEX_CONFIG");
+  for (const auto& key : keys) {
+    const ConfigKey* spec = nullptr;
+    for (const auto& k : ConfigKeys()) {
+      if (key == k.key) spec = &k;
+    }
+    if (spec == nullptr || key == "metal_env") continue;  // metal_env comes from TF_METAL_DEVICE
+    std::string flag = "--" + key;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    std::string help = std::string(spec->help) + " [" + (*spec->default_value ? spec->default_value : "\"\"") + "]";
+    options_[key] = app.add_option(flag, values_[key], help);
+  }
+}
 
-void AddEngineOptions(CLI::App& app, EngineOptions& options) {
-  app.add_option("--device", options.device, "auto | cpu | cuda | cuda:N | mps")
-      ->envname("MEDIADEX_DEVICE")
-      ->capture_default_str();
-  app.add_option("--threads", options.threads, "CPU threads for inference (0 = all cores)")
-      ->envname("MEDIADEX_THREADS")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  app.add_option("--model", options.model,
-                 "model.json (TF.js graph model) or .torchscript (YOLO); default: bundled CenterNet")
-      ->envname("MEDIADEX_MODEL");
-  app.add_option("--min-score", options.detect.score_min, "drop detections scoring below this")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
-  app.add_option("--iou", options.detect.nms_iou, "NMS: IoU above which the weaker box goes")
-      ->check(CLI::Range(0.0, 1.0))
-      ->capture_default_str();
-  app.add_option("--max-detections", options.detect.max_detections, "per image, after NMS")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
+Result<Config> SettingsFlags::Resolve() const {
+  Config config;
+  const std::string file = !config_file_.empty() ? config_file_ : Config::DefaultFilePath();
+  if (!file.empty()) MDX_RETURN_IF_ERROR(config.LoadFile(file));
+  config.LoadEnv();
+  for (const auto& [key, option] : options_) {
+    if (option->count() > 0) MDX_RETURN_IF_ERROR(config.SetFlag(key, values_.at(key)));
+  }
+  return config;
+}
+
+const std::vector<std::string>& EngineKeys() {
+  static const std::vector<std::string> kKeys = {"device", "metal_env", "threads", "model",
+                                                 "min_score", "iou", "max_detections"};
+  return kKeys;
+}
+
+Result<EngineOptions> EngineOptionsFrom(const Config& config) {
+  EngineOptions o;
+  o.device.request = config.Get("device");
+  auto metal = config.GetBool("metal_env");
+  auto threads = config.GetInt("threads");
+  auto min_score = config.GetDouble("min_score");
+  auto iou = config.GetDouble("iou");
+  auto max_detections = config.GetInt("max_detections");
+  for (const Status* s : {&metal.status(), &threads.status(), &min_score.status(), &iou.status(),
+                          &max_detections.status()}) {
+    if (!s->ok()) return *s;
+  }
+  if (*threads < 0) return InvalidArgument("threads must be >= 0");
+  if (*min_score < 0 || *min_score > 1) return InvalidArgument("min_score must be within 0..1");
+  if (*iou < 0 || *iou > 1) return InvalidArgument("iou must be within 0..1");
+  if (*max_detections < 1) return InvalidArgument("max_detections must be >= 1");
+  o.device.metal_env = *metal;
+  o.threads = static_cast<int>(*threads);
+  o.detect.score_min = static_cast<float>(*min_score);
+  o.detect.nms_iou = static_cast<float>(*iou);
+  o.detect.max_detections = static_cast<int>(*max_detections);
+  o.model_path = config.Get("model").empty() ? DefaultModelPath() : config.Get("model");
+  return o;
 }
 
 std::string DefaultModelPath() {
@@ -54,28 +87,27 @@ std::string DefaultModelPath() {
 }
 
 Result<engine::DeviceChoice> SetUpDevice(const EngineOptions& options) {
-  engine::DeviceRequest request;
-  request.request = options.device;
-  const char* metal = std::getenv("TF_METAL_DEVICE");
-  request.metal_env = metal && std::string(metal) == "1";
-  auto choice = engine::PickDevice(request);
+  auto choice = engine::PickDevice(options.device);
   if (!choice.ok()) return choice.status();
   for (const auto& note : choice->notes) spdlog::warn("{}", note);
   engine::SetCpuThreads(options.threads);
-  spdlog::info("device: {} ({}) — {}", choice->device.name, choice->device.description,
+  spdlog::info("device: {} ({}) - {}", choice->device.name, choice->device.description,
                choice->reason);
   return choice;
 }
 
 Result<std::unique_ptr<model::Detector>> LoadModel(const EngineOptions& options,
                                                    const engine::DeviceInfo& device) {
-  model::ModelSpec spec;
-  spec.path = options.model.empty() ? DefaultModelPath() : options.model;
-  return model::LoadDetector(spec, device);
+  return model::LoadDetector({options.model_path}, device);
 }
 
 void PrintError(const std::string& message) {
   std::fprintf(stderr, "mediadex: error: %s\n", message.c_str());
+}
+
+int Fail(const Status& status) {
+  PrintError(status.message());
+  return kExitError;
 }
 
 }  // namespace mediadex::cli

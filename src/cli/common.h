@@ -1,12 +1,16 @@
-// What several subcommands share: engine/model options, the default model's location,
-// exit codes and logging set-up.
+// What several subcommands share: settings (flags > env > file > defaults, see core/config.h),
+// engine/model set-up, exit codes.
 #ifndef MEDIADEX_CLI_COMMON_H_
 #define MEDIADEX_CLI_COMMON_H_
 
 #include <CLI/CLI.hpp>
 
+#include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
+#include "core/config.h"
 #include "core/status.h"
 #include "engine/device.h"
 #include "model/detector.h"
@@ -19,31 +23,44 @@ enum ExitCode : int {
   kExitPartialFailure = 1,  // some inputs failed (each said why); the rest was done
   kExitError = 2,           // nothing could be done: bad flag, missing model, no device
 };
-int ExitCodeFor(const Status& status);
 
-// Flags shared by everything that runs a model. Each flag can also come from the environment
-// variable named beside it (flags > env > defaults).
-struct EngineOptions {
-  std::string device = "auto";   // --device / MEDIADEX_DEVICE
-  int threads = 0;               // --threads / MEDIADEX_THREADS (0 = all cores)
-  std::string model;             // --model / MEDIADEX_MODEL ("" = the bundled CenterNet)
-  model::DetectOptions detect;   // --min-score, --iou, --max-detections
+// Adds `--config FILE` and one flag per config key to a subcommand, and after parsing resolves
+// them with the environment, the config file and the defaults into a Config.
+class SettingsFlags {
+ public:
+  void Add(CLI::App& app, const std::vector<std::string>& keys);
+  Result<Config> Resolve() const;
+
+ private:
+  std::string config_file_;
+  std::map<std::string, std::string> values_;
+  std::map<std::string, CLI::Option*> options_;
 };
-void AddEngineOptions(CLI::App& app, EngineOptions& options);
+
+// The keys every model-running subcommand takes.
+const std::vector<std::string>& EngineKeys();
+
+struct EngineOptions {
+  engine::DeviceRequest device;
+  int threads = 0;
+  std::string model_path;       // resolved: the flag/env/file value or the bundled model
+  model::DetectOptions detect;
+};
+Result<EngineOptions> EngineOptionsFrom(const Config& config);
 
 // The bundled model: $MEDIADEX_MODEL_DIR/centernet.json, else models/centernet.json beside or
 // above the executable (build tree, install tree), else ./models/centernet.json.
 std::string DefaultModelPath();
 
-// Picks the device (honouring TF_METAL_DEVICE=1), sets CPU threads and logs the choice once.
+// Picks the device (says once what was asked for and is missing), sets CPU threads.
 Result<engine::DeviceChoice> SetUpDevice(const EngineOptions& options);
-
-// Loads the detector named by options.model (or the default) onto the chosen device.
 Result<std::unique_ptr<model::Detector>> LoadModel(const EngineOptions& options,
                                                    const engine::DeviceInfo& device);
 
 // One line on stderr: "mediadex: error: <message>".
 void PrintError(const std::string& message);
+// Prints the error and returns kExitError: for failures that stop a whole subcommand.
+int Fail(const Status& status);
 
 }  // namespace mediadex::cli
 

@@ -20,13 +20,9 @@ namespace mediadex::cli {
 namespace {
 
 struct DetectArgs {
-  EngineOptions engine;
+  SettingsFlags settings;
   std::vector<std::string> inputs;
   bool json = false;
-  std::string preprocess = "fast";
-  int batch_size = 8;
-  int concurrency = 0;
-  uint64_t max_pixels = 100'000'000;
 };
 
 // Files given directly, and the files (not recursively) of directories given, sorted.
@@ -79,28 +75,36 @@ void PrintFailure(const std::string& path, const Status& status, bool json) {
 }
 
 int RunDetect(const DetectArgs& args) {
-  auto choice = SetUpDevice(args.engine);
-  if (!choice.ok()) {
-    PrintError(choice.status().message());
-    return kExitError;
+  auto config = args.settings.Resolve();
+  if (!config.ok()) return Fail(config.status());
+  auto engine = EngineOptionsFrom(*config);
+  if (!engine.ok()) return Fail(engine.status());
+  auto batch_size = config->GetInt("batch_size");
+  auto concurrency = config->GetInt("concurrency");
+  auto max_pixels = config->GetInt("max_pixels");
+  for (const Status* s : {&batch_size.status(), &concurrency.status(), &max_pixels.status()}) {
+    if (!s->ok()) return Fail(*s);
   }
-  auto detector = LoadModel(args.engine, choice->device);
-  if (!detector.ok()) {
-    PrintError(detector.status().message());
-    return kExitError;
+  const std::string preprocess = config->Get("preprocess");
+  if (preprocess != "fast" && preprocess != "exact") {
+    return Fail(InvalidArgument("preprocess must be fast or exact, not '" + preprocess + "'"));
   }
+
+  auto choice = SetUpDevice(*engine);
+  if (!choice.ok()) return Fail(choice.status());
+  auto detector = LoadModel(*engine, choice->device);
+  if (!detector.ok()) return Fail(detector.status());
   const model::Detector& model = **detector;
-  media::DecodeOptions decode;
-  decode.max_pixels = args.max_pixels;
-  if (args.preprocess == "fast") {
-    decode.target_width = model.info().input_width;
-    decode.target_height = model.info().input_height;
-  }
+
   pipeline::DetectFilesOptions run;
-  run.batch_size = args.batch_size;
-  run.decode_threads = args.concurrency;
-  run.decode = decode;
-  run.detect = args.engine.detect;
+  run.batch_size = static_cast<int>(std::max<int64_t>(1, *batch_size));
+  run.decode_threads = static_cast<int>(std::max<int64_t>(0, *concurrency));
+  run.decode.max_pixels = static_cast<uint64_t>(std::max<int64_t>(1, *max_pixels));
+  if (preprocess == "fast") {
+    run.decode.target_width = model.info().input_width;
+    run.decode.target_height = model.info().input_height;
+  }
+  run.detect = engine->detect;
   const auto files = ExpandInputs(args.inputs);
   int failed = 0;
   pipeline::DetectFiles(model, files, run, [&](const pipeline::FileResult& r) {
@@ -120,24 +124,10 @@ int RunDetect(const DetectArgs& args) {
 Command RegisterDetect(CLI::App& app) {
   auto args = std::make_shared<DetectArgs>();
   CLI::App* sub = app.add_subcommand("detect", "detect objects in photos and print them");
-  AddEngineOptions(*sub, args->engine);
+  args->settings.Add(*sub, {"device", "threads", "model", "min_score", "iou", "max_detections",
+                           "preprocess", "batch_size", "concurrency", "max_pixels"});
   sub->add_option("images", args->inputs, "image files or folders")->required();
   sub->add_flag("--json", args->json, "one JSON object per line per image");
-  sub->add_option("--preprocess", args->preprocess,
-                  "fast: decode near the model size (JPEG DCT scaling); exact: full decode, then resize")
-      ->check(CLI::IsMember({"fast", "exact"}))
-      ->capture_default_str();
-  sub->add_option("--batch-size", args->batch_size, "images per forward pass")
-      ->envname("MEDIADEX_BATCH_SIZE")
-      ->check(CLI::PositiveNumber)
-      ->capture_default_str();
-  sub->add_option("--concurrency", args->concurrency, "decode threads (0 = all cores)")
-      ->envname("MEDIADEX_CONCURRENCY")
-      ->check(CLI::NonNegativeNumber)
-      ->capture_default_str();
-  sub->add_option("--max-pixels", args->max_pixels, "refuse images larger than this (decompression bombs)")
-      ->envname("MEDIADEX_MAX_PIXELS")
-      ->capture_default_str();
   return [args] { return RunDetect(*args); };
 }
 

@@ -48,7 +48,12 @@ std::pair<std::string, Result<RgbImage>> SamplePhoto(const std::string& model_pa
   return {"synthetic 640x480 image", image};
 }
 
-int RunDoctor(const EngineOptions& options) {
+int RunDoctor(const SettingsFlags& settings) {
+  auto config = settings.Resolve();
+  if (!config.ok()) return Fail(config.status());
+  auto engine = EngineOptionsFrom(*config);
+  if (!engine.ok()) return Fail(engine.status());
+  const EngineOptions& options = *engine;
   bool broken = false;
   const engine::BuildInfo build = engine::GetBuildInfo();
   std::printf("mediadex doctor\n");
@@ -84,7 +89,7 @@ int RunDoctor(const EngineOptions& options) {
     Row("matmul 2048", buf);
   }
 
-  const std::string model_path = options.model.empty() ? DefaultModelPath() : options.model;
+  const std::string& model_path = options.model_path;
   auto start = std::chrono::steady_clock::now();
   auto detector = LoadModel(options, choice->device);
   if (!detector.ok()) {
@@ -126,10 +131,10 @@ int RunDoctor(const EngineOptions& options) {
 }  // namespace
 
 Command RegisterDoctor(CLI::App& app) {
-  auto options = std::make_shared<EngineOptions>();
+  auto settings = std::make_shared<SettingsFlags>();
   CLI::App* sub = app.add_subcommand("doctor", "which backend and device run, and are they fast");
-  AddEngineOptions(*sub, *options);
-  return [options] { return RunDoctor(*options); };
+  settings->Add(*sub, EngineKeys());
+  return [settings] { return RunDoctor(*settings); };
 }
 
 }  // namespace mediadex::cli

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   };
   add(RegisterDetect);
   add(RegisterDoctor);
+  add(RegisterConfig);
 
   CLI11_PARSE(app, argc, argv);
   spdlog::set_default_logger(spdlog::stderr_color_mt("mediadex"));
