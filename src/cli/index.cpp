@@ -1,0 +1,174 @@
+// mediadex index PATH... : index a whole library, incrementally and resumably.
+//
+// Ctrl-C stops after the batches in flight are committed (a second Ctrl-C kills at once; even
+// then at most the batches in flight are lost). Progress goes to stderr: a live bar on a
+// terminal, a line every 10 s otherwise, nothing with --quiet.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+
+#include "cli/catalog_open.h"
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "media/scan.h"
+#include "pipeline/indexer.h"
+
+namespace mediadex::cli {
+namespace {
+
+std::atomic<bool> g_interrupted{false};
+
+void OnSigint(int) {
+  g_interrupted = true;
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
+}
+
+std::string Duration(double seconds) {
+  char buf[32];
+  const long s = static_cast<long>(seconds + 0.5);
+  if (s >= 3600) std::snprintf(buf, sizeof(buf), "%ldh%02ldm", s / 3600, s % 3600 / 60);
+  else if (s >= 60) std::snprintf(buf, sizeof(buf), "%ldm%02lds", s / 60, s % 60);
+  else std::snprintf(buf, sizeof(buf), "%lds", s);
+  return buf;
+}
+
+// Renders progress: a redrawn bar on a terminal, periodic plain lines elsewhere.
+class ProgressPrinter {
+ public:
+  explicit ProgressPrinter(bool quiet) : quiet_(quiet), tty_(::isatty(STDERR_FILENO) == 1) {}
+
+  void Update(const pipeline::IndexProgress& p) {
+    if (quiet_ || p.total == 0) return;
+    const auto now = std::chrono::steady_clock::now();
+    const bool finished = p.done >= p.total;
+    const double since_last = std::chrono::duration<double>(now - last_).count();
+    if (!finished && since_last < (tty_ ? 0.2 : 10.0)) return;
+    last_ = now;
+    const double eta = p.images_per_s > 0 ? (p.total - p.done) / p.images_per_s : 0;
+    char line[256];
+    if (tty_) {
+      constexpr int kWidth = 30;
+      const int filled = static_cast<int>(kWidth * p.done / std::max<int64_t>(1, p.total));
+      std::string bar(filled, '#');
+      bar.resize(kWidth, '.');
+      std::snprintf(line, sizeof(line), "\r[%s] %lld/%lld  %.1f img/s  ETA %s  %lld failed  batch %d ",
+                    bar.c_str(), (long long)p.done, (long long)p.total, p.images_per_s,
+                    Duration(eta).c_str(), (long long)p.failed, p.batch_size);
+      std::fputs(line, stderr);
+      if (finished) std::fputc('\n', stderr);
+    } else {
+      std::snprintf(line, sizeof(line), "progress: %lld/%lld files, %.1f img/s, ETA %s, %lld failed\n",
+                    (long long)p.done, (long long)p.total, p.images_per_s, Duration(eta).c_str(),
+                    (long long)p.failed);
+      std::fputs(line, stderr);
+    }
+    std::fflush(stderr);
+  }
+
+ private:
+  const bool quiet_;
+  const bool tty_;
+  std::chrono::steady_clock::time_point last_{};
+};
+
+void PrintSummary(const pipeline::IndexSummary& s, const std::string& device, const std::string& catalog_path) {
+  std::printf("scanned %lld files: %lld new, %lld changed, %lld moved, %lld gone, %lld unchanged (%.2f s)\n",
+              (long long)s.scanned, (long long)s.added, (long long)s.changed, (long long)s.moved,
+              (long long)s.gone, (long long)s.unchanged, s.scan_seconds);
+  std::printf("analysed %lld files on %s: %lld done, %lld failed%s\n", (long long)(s.done + s.failed),
+              device.c_str(), (long long)s.done, (long long)s.failed,
+              s.cancelled ? " (interrupted: run again to resume)" : "");
+  if (s.video_frames > 0) std::printf("video frames analysed: %lld\n", (long long)s.video_frames);
+  std::printf("time %.2f s, %.1f images/s, peak memory %s (budget for images in flight %s), batch %d\n",
+              s.seconds, s.images_per_s, FormatBytes(s.peak_rss).c_str(), FormatBytes(s.budget_bytes).c_str(),
+              s.final_batch_size);
+  std::printf("stage time: read+decode %.2f s (all workers), inference %.2f s, catalog writes %.2f s\n",
+              s.read_decode_s, s.infer_s, s.write_s);
+  std::printf("catalog: %s\n", catalog_path.c_str());
+}
+
+struct IndexArgs {
+  SettingsFlags settings;
+  std::vector<std::string> roots;
+};
+
+int RunIndexCommand(const IndexArgs& args, bool quiet) {
+  auto config = args.settings.Resolve();
+  if (!config.ok()) return Fail(config.status());
+  auto engine = EngineOptionsFrom(*config);
+  if (!engine.ok()) return Fail(engine.status());
+  auto batch_size = config->GetInt("batch_size");
+  auto concurrency = config->GetInt("concurrency");
+  auto max_memory = config->GetBytes("max_memory");
+  auto max_pixels = config->GetInt("max_pixels");
+  auto include_hidden = config->GetBool("include_hidden");
+  auto video_interval = config->GetDouble("video_interval");
+  for (const Status* s : {&batch_size.status(), &concurrency.status(), &max_memory.status(),
+                          &max_pixels.status(), &include_hidden.status(), &video_interval.status()}) {
+    if (!s->ok()) return Fail(*s);
+  }
+  if (*batch_size < 1 || *concurrency < 1) return Fail(InvalidArgument("batch_size and concurrency must be >= 1"));
+  if (*video_interval <= 0) return Fail(InvalidArgument("video_interval must be > 0 seconds"));
+
+  auto catalog = OpenCatalogFromConfig(*config, /*create=*/true);
+  if (!catalog.ok()) return Fail(catalog.status());
+  auto choice = SetUpDevice(*engine);
+  if (!choice.ok()) return Fail(choice.status());
+  auto detector = LoadModel(*engine, choice->device);
+  if (!detector.ok()) return Fail(detector.status());
+
+  pipeline::IndexOptions options;
+  options.roots = args.roots;
+  options.scan.extensions = media::ParseExtensions(config->Get("extensions"));
+  options.scan.include_hidden = *include_hidden;
+  options.decode.max_pixels = static_cast<uint64_t>(std::max<int64_t>(1, *max_pixels));
+  if (config->Get("preprocess") == "fast") {
+    options.decode.target_width = (*detector)->info().input_width;
+    options.decode.target_height = (*detector)->info().input_height;
+  }
+  options.detect = engine->detect;
+  char settings[160];
+  std::snprintf(settings, sizeof(settings), "score_min=%g;iou=%g;max=%d;preprocess=%s",
+                engine->detect.score_min, engine->detect.nms_iou, engine->detect.max_detections,
+                config->Get("preprocess").c_str());
+  options.settings = settings;
+  options.batch_size = static_cast<int>(*batch_size);
+  options.concurrency = static_cast<int>(*concurrency);
+  options.max_memory = *max_memory;
+  options.video_interval_s = *video_interval;
+  ProgressPrinter progress(quiet);
+  options.on_progress = [&](const pipeline::IndexProgress& p) { progress.Update(p); };
+  options.cancel = &g_interrupted;
+
+  std::signal(SIGINT, OnSigint);
+  auto summary = pipeline::RunIndex(**detector, **catalog, options);
+  std::signal(SIGINT, SIG_DFL);
+  if (!summary.ok()) return Fail(summary.status());
+  for (const auto& w : summary->warnings) spdlog::warn("{}", w);
+  if (!quiet) PrintSummary(*summary, choice->device.name, config->Get("catalog").empty() ? DefaultCatalogPath() : config->Get("catalog"));
+  if (summary->cancelled) return kExitPartialFailure;
+  return summary->failed > 0 ? kExitPartialFailure : kExitOk;
+}
+
+}  // namespace
+
+Command RegisterIndex(CLI::App& app) {
+  auto args = std::make_shared<IndexArgs>();
+  auto quiet = std::make_shared<bool>(false);
+  CLI::App* sub = app.add_subcommand("index", "index a library: detect objects in every photo and video, incrementally");
+  args->settings.Add(*sub, {"device", "threads", "model", "min_score", "iou", "max_detections", "preprocess",
+                            "batch_size", "concurrency", "max_memory", "max_pixels", "catalog", "extensions",
+                            "include_hidden", "video_interval"});
+  sub->add_option("paths", args->roots, "folders (or files) to index")->required();
+  sub->add_flag("--quiet", *quiet, "no progress and no summary; errors only");
+  return [args, quiet] {
+    if (*quiet) spdlog::set_level(spdlog::level::err);
+    return RunIndexCommand(*args, *quiet);
+  };
+}
+
+}  // namespace mediadex::cli

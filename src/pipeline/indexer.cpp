@@ -1,0 +1,617 @@
+#include "pipeline/indexer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <new>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/bounded_queue.h"
+#include "core/hash.h"
+#include "core/memory.h"
+#include "media/probe.h"
+#include "media/video.h"
+
+namespace mediadex::pipeline {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
+
+// Working memory of one image in the detector, per input pixel. Measured for CenterNet at
+// 512x512 on CPU (LibTorch 1.13, batch 1..16): RSS grows ~24 MiB per image, i.e. ~96 bytes per
+// input pixel; doubled for headroom (allocator caching, oneDNN scratch).
+constexpr uint64_t kInferenceBytesPerInputPixel = 192;
+// Runtime overhead the budget does not see (queues, catalog page cache, allocator slack).
+constexpr uint64_t kRuntimeSlackBytes = 96ull << 20;
+// Videos are identified by a sampled hash: their size plus the first and last 4 MiB.
+constexpr uint64_t kVideoHashSample = 4ull << 20;
+
+struct TimeAccumulator {
+  std::atomic<int64_t> micros{0};
+  void Add(Clock::time_point since) {
+    micros += std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - since).count();
+  }
+  double seconds() const { return micros.load() / 1e6; }
+};
+
+// ---- scan reconciliation --------------------------------------------------------------------
+
+bool UnderRoots(const std::string& path, const std::vector<std::string>& roots) {
+  for (const auto& root : roots) {
+    if (path == root) return true;
+    if (path.size() > root.size() && path.compare(0, root.size(), root) == 0 &&
+        (root.back() == '/' || path[root.size()] == '/')) {
+      return true;
+    }
+  }
+  return false;
+}
+
+Result<std::string> HashFile(const std::string& path, bool sampled, uint64_t size) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return IOError("cannot open for hashing");
+  if (!sampled || size <= 2 * kVideoHashSample) {
+    std::vector<char> bytes(size);
+    in.read(bytes.data(), static_cast<std::streamsize>(size));
+    char hex[17];
+    std::snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)HashBytes(bytes.data(), static_cast<size_t>(in.gcount())));
+    return std::string(hex);
+  }
+  std::vector<char> bytes(2 * kVideoHashSample + sizeof(uint64_t));
+  in.read(bytes.data(), kVideoHashSample);
+  in.seekg(static_cast<std::streamoff>(size - kVideoHashSample));
+  in.read(bytes.data() + kVideoHashSample, kVideoHashSample);
+  std::memcpy(bytes.data() + 2 * kVideoHashSample, &size, sizeof(size));
+  char hex[17];
+  std::snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)HashBytes(bytes.data(), bytes.size()));
+  return std::string(hex);
+}
+
+struct Reconciled {
+  catalog::ScanChanges changes;
+  int64_t unchanged = 0;
+};
+
+// Compares what is on disk with what the catalog knows. Only stats (no reads) for unchanged
+// files; a new file is hashed only when a file of the same size vanished (a move candidate).
+Result<Reconciled> Reconcile(catalog::Catalog& catalog, const media::ScanReport& scan,
+                             const std::vector<std::string>& roots) {
+  auto index = catalog.LoadFileIndex();
+  if (!index.ok()) return index.status();
+  std::unordered_map<std::string, const catalog::MediaRow*> by_path;
+  by_path.reserve(index->size());
+  for (const auto& row : *index) by_path.emplace(row.path, &row);
+
+  Reconciled r;
+  std::unordered_set<std::string> seen;
+  seen.reserve(scan.files.size());
+  std::vector<const media::ScannedFile*> added;
+  for (const auto& f : scan.files) {
+    seen.insert(f.path);
+    auto it = by_path.find(f.path);
+    catalog::FileStat stat{f.path, f.size, f.mtime_ns,
+                           f.is_video ? catalog::MediaKind::kVideo : catalog::MediaKind::kImage};
+    if (it == by_path.end()) {
+      added.push_back(&f);
+    } else if (it->second->size != f.size || it->second->mtime_ns != f.mtime_ns) {
+      r.changes.changed.emplace_back(it->second->id, stat);
+    } else {
+      ++r.unchanged;
+    }
+  }
+  // Vanished files under the scanned roots, by size, as move candidates.
+  std::unordered_multimap<uint64_t, const catalog::MediaRow*> missing_by_size;
+  std::unordered_set<int64_t> missing;
+  for (const auto& row : *index) {
+    if (!seen.count(row.path) && UnderRoots(row.path, roots)) {
+      missing.insert(row.id);
+      if (!row.content_hash.empty()) missing_by_size.emplace(row.size, &row);
+    }
+  }
+  for (const auto* f : added) {
+    catalog::FileStat stat{f->path, f->size, f->mtime_ns,
+                           f->is_video ? catalog::MediaKind::kVideo : catalog::MediaKind::kImage};
+    bool moved = false;
+    auto [begin, end] = missing_by_size.equal_range(f->size);
+    if (begin != end) {
+      auto hash = HashFile(f->path, f->is_video, f->size);
+      for (auto it = begin; hash.ok() && it != end; ++it) {
+        if (missing.count(it->second->id) && it->second->content_hash == *hash) {
+          r.changes.moved.emplace_back(it->second->id, f->path);
+          missing.erase(it->second->id);
+          moved = true;
+          break;
+        }
+      }
+    }
+    if (!moved) r.changes.added.push_back(stat);
+  }
+  r.changes.gone.assign(missing.begin(), missing.end());
+  std::sort(r.changes.gone.begin(), r.changes.gone.end());
+  return r;
+}
+
+// ---- the analysis pipeline ------------------------------------------------------------------
+
+// One unit of work between the decoders and the detector: a photo, one frame of a video, or a
+// file that already failed (passed through so the writer records it).
+struct WorkItem {
+  int64_t media_id = 0;
+  std::string path;
+  Status status;                // !ok: failed before inference
+  std::optional<RgbImage> image;
+  uint64_t bytes_held = 0;      // taken from the budget; released after inference
+  catalog::MediaResult meta;    // hash, size, orientation, capture time
+  bool is_video = false;
+  double time_s = -1;           // video frame time
+  bool last_frame = true;       // for videos: the final item of this file
+};
+
+class IndexRun {
+ public:
+  IndexRun(const model::Detector& detector, catalog::Catalog& catalog, const IndexOptions& options,
+           int64_t model_id, int64_t run_id, std::vector<catalog::MediaRow> pending,
+           uint64_t budget_bytes)
+      : detector_(detector),
+        catalog_(catalog),
+        options_(options),
+        model_id_(model_id),
+        run_id_(run_id),
+        pending_(std::move(pending)),
+        budget_(budget_bytes),
+        decoded_(std::max(4, options.batch_size * 2)),
+        results_(4) {}
+
+  Status Run(IndexSummary* summary) {
+    start_ = Clock::now();
+    const int input_pixels = detector_.info().input_width * detector_.info().input_height;
+    per_image_infer_bytes_ = static_cast<uint64_t>(input_pixels) * kInferenceBytesPerInputPixel;
+    // The detector's working memory for a full batch is reserved up front, so that decoders
+    // can never take the room inference needs. Half the budget at most; the batch shrinks to fit.
+    batch_size_ = std::max(1, std::min<int>(options_.batch_size,
+                                            static_cast<int>(budget_.limit() / 2 / per_image_infer_bytes_)));
+    if (batch_size_ < options_.batch_size) {
+      spdlog::info("batch size {} -> {} to fit --max-memory {}", options_.batch_size, batch_size_,
+                   FormatBytes(options_.max_memory));
+    }
+    if (!budget_.Acquire(per_image_infer_bytes_ * batch_size_)) {
+      return InvalidArgument("--max-memory is too small for even one image in the detector");
+    }
+    decoders_allowed_ = std::max(1, options_.concurrency);
+
+    std::thread writer([&] { WriterLoop(); });
+    std::vector<std::thread> decoders;
+    for (int i = 0; i < decoders_allowed_; ++i) decoders.emplace_back([this, i] { DecodeLoop(i); });
+    std::thread closer([&] {
+      for (auto& t : decoders) t.join();
+      retried_ = true;
+      while (auto row = retry_.PopFor(std::chrono::milliseconds(0))) decoded_.Push(DecodeImageFile(*row));
+      decoded_.Close();
+    });
+    InferLoop();
+    closer.join();
+    results_.Close();
+    writer.join();
+
+    summary->done = committed_done_;
+    summary->failed = committed_failed_;
+    summary->video_frames = video_frames_;
+    summary->read_decode_s = decode_time_.seconds();
+    summary->infer_s = infer_time_.seconds();
+    summary->write_s = write_time_.seconds();
+    summary->final_batch_size = batch_size_;
+    summary->budget_bytes = budget_.limit();
+    summary->cancelled = Cancelled();
+    return writer_status_;
+  }
+
+ private:
+  bool Cancelled() const {
+    return stop_.load() || (options_.cancel != nullptr && options_.cancel->load());
+  }
+
+  // ---- decode stage: N workers, each takes the next pending file --------------------------
+  void DecodeLoop(int worker) {
+    for (size_t i; !Cancelled() && worker < decoders_allowed_.load() &&
+                   (i = next_.fetch_add(1)) < pending_.size();) {
+      const auto start = Clock::now();
+      const catalog::MediaRow& row = pending_[i];
+      if (row.kind == catalog::MediaKind::kVideo) {
+        DecodeVideo(row);
+      } else {
+        WorkItem item = DecodeImageFile(row);
+        if (item.status.code() == StatusCode::kOutOfMemory && !retried_) {
+          // The allocator refused: fewer decoders from now on; the file is retried alone once
+          // every decoder has stopped.
+          decoders_allowed_ = std::max(1, decoders_allowed_.load() / 2);
+          spdlog::warn("{}: out of memory while decoding; decode concurrency now {}", row.path,
+                       decoders_allowed_.load());
+          retry_.Push(row);
+          decode_time_.Add(start);
+          return;
+        }
+        decoded_.Push(std::move(item));
+      }
+      decode_time_.Add(start);
+    }
+  }
+
+  WorkItem DecodeImageFile(const catalog::MediaRow& row) {
+    WorkItem item;
+    item.media_id = row.id;
+    item.path = row.path;
+    item.meta.media_id = row.id;
+    try {
+      // Whole file into memory: one read, hashed and decoded from the same bytes.
+      std::ifstream in(row.path, std::ios::binary | std::ios::ate);
+      if (!in) {
+        item.status = IOError(std::string("cannot open: ") + std::strerror(errno));
+        return item;
+      }
+      const uint64_t size = static_cast<uint64_t>(in.tellg());
+      if (!budget_.Acquire(size)) {
+        item.status = InvalidArgument("file of " + FormatBytes(size) + " does not fit --max-memory");
+        return item;
+      }
+      std::vector<uint8_t> bytes(size);
+      in.seekg(0);
+      in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
+      char hex[17];
+      std::snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)HashBytes(bytes.data(), bytes.size()));
+      item.meta.content_hash = hex;
+      auto info = media::ProbeImage(bytes.data(), bytes.size(), options_.decode);
+      if (!info.ok()) {
+        budget_.Release(size);
+        item.status = info.status();
+        return item;
+      }
+      item.meta.width = info->width;
+      item.meta.height = info->height;
+      item.meta.orientation = info->orientation;
+      item.meta.capture_time = info->capture_time;
+      if (!budget_.Acquire(info->decode_bytes)) {
+        budget_.Release(size);
+        item.status = InvalidArgument("decoding needs " + FormatBytes(info->decode_bytes) +
+                                      ", more than --max-memory allows");
+        return item;
+      }
+      auto image = media::DecodeImage(bytes.data(), bytes.size(), options_.decode);
+      bytes = {};
+      budget_.Release(size);
+      if (!image.ok()) {
+        budget_.Release(info->decode_bytes);
+        item.status = image.status();
+        return item;
+      }
+      // Keep what the pixels hold; give back the decoder's scratch.
+      const uint64_t held = image->pixels.size();
+      budget_.Release(info->decode_bytes > held ? info->decode_bytes - held : 0);
+      item.bytes_held = std::min<uint64_t>(held, info->decode_bytes);
+      item.image = std::move(image).value();
+    } catch (const std::bad_alloc&) {
+      item.status = OutOfMemory("allocation failed while decoding");
+    }
+    return item;
+  }
+
+  void DecodeVideo(const catalog::MediaRow& row) {
+    auto push_failure = [&](const Status& status) {
+      WorkItem item;
+      item.media_id = row.id;
+      item.path = row.path;
+      item.is_video = true;
+      item.status = status;
+      decoded_.Push(std::move(item));
+    };
+    auto hash = HashFile(row.path, /*sampled=*/true, row.size);
+    if (!hash.ok()) return push_failure(hash.status());
+    auto video = media::VideoFrames::Open(row.path, options_.decode);
+    if (!video.ok()) return push_failure(video.status());
+    catalog::MediaResult meta;
+    meta.media_id = row.id;
+    meta.content_hash = *hash;
+    meta.width = (*video)->info().width;
+    meta.height = (*video)->info().height;
+    meta.duration_s = (*video)->info().duration_s;
+    std::optional<WorkItem> previous;  // held back one frame so the last can be marked
+    while (!Cancelled()) {
+      const uint64_t bytes = (*video)->frame_bytes();
+      if (!budget_.Acquire(bytes)) return push_failure(InvalidArgument("video frame does not fit --max-memory"));
+      RgbImage frame;
+      double t = 0;
+      auto more = (*video)->Next(options_.video_interval_s, &frame, &t);
+      if (!more.ok() || !*more) {
+        budget_.Release(bytes);
+        if (!more.ok()) {
+          if (previous) budget_.Release(previous->bytes_held);
+          return push_failure(more.status());
+        }
+        break;
+      }
+      WorkItem item;
+      item.media_id = row.id;
+      item.path = row.path;
+      item.is_video = true;
+      item.meta = meta;
+      item.time_s = t;
+      item.bytes_held = bytes;
+      item.image = std::move(frame);
+      item.last_frame = false;
+      if (previous) decoded_.Push(std::move(*previous));
+      previous = std::move(item);
+    }
+    if (previous) {
+      previous->last_frame = true;
+      decoded_.Push(std::move(*previous));
+    } else {
+      WorkItem item;  // a video with no frame: done, nothing found
+      item.media_id = row.id;
+      item.path = row.path;
+      item.is_video = true;
+      item.meta = meta;
+      decoded_.Push(std::move(item));
+    }
+  }
+
+  // ---- batcher + detector: the calling thread ------------------------------------------------
+  void InferLoop() {
+    while (auto first = decoded_.Pop()) {
+      std::vector<WorkItem> batch;
+      batch.push_back(std::move(*first));
+      // Fill the batch with what is ready; do not wait long for stragglers.
+      while (static_cast<int>(batch.size()) < batch_size_) {
+        auto more = decoded_.PopFor(std::chrono::milliseconds(20));
+        if (!more) break;
+        batch.push_back(std::move(*more));
+      }
+      const auto start = Clock::now();
+      std::vector<catalog::MediaResult> out;
+      DetectItems(batch, &out);
+      infer_time_.Add(start);
+      if (!out.empty()) results_.Push(std::move(out));
+    }
+    // Videos whose last frame never came (cancelled): nothing to record, they stay pending.
+  }
+
+  void DetectItems(std::vector<WorkItem>& batch, std::vector<catalog::MediaResult>* out) {
+    std::vector<const RgbImage*> images;
+    std::vector<WorkItem*> with_image;
+    for (auto& item : batch) {
+      if (item.status.ok() && item.image) {
+        images.push_back(&*item.image);
+        with_image.push_back(&item);
+      }
+    }
+    Result<std::vector<std::vector<Detection>>> detections = std::vector<std::vector<Detection>>{};
+    if (!images.empty()) detections = DetectWithBackoff(images);
+    size_t k = 0;
+    for (auto& item : batch) {
+      budget_.Release(item.bytes_held);
+      item.bytes_held = 0;
+      const bool inferred = item.status.ok() && item.image.has_value();
+      item.image.reset();
+      std::vector<Detection> found;
+      if (inferred) {
+        if (detections.ok()) {
+          found = std::move(detections->at(k));
+        } else {
+          item.status = detections.status();
+        }
+        ++k;
+      }
+      if (!item.is_video) {
+        catalog::MediaResult r = std::move(item.meta);
+        r.media_id = item.media_id;
+        r.ok = item.status.ok();
+        if (!r.ok) r.error = item.status.message();
+        for (auto& d : found) r.detections.push_back({std::move(d), -1});
+        out->push_back(std::move(r));
+        continue;
+      }
+      // Video: collect frames until the last one, then emit one result for the file.
+      auto& acc = videos_[item.media_id];
+      if (inferred) ++video_frames_;
+      if (!acc.failed && !item.status.ok()) {
+        acc.failed = true;
+        acc.error = item.status.message();
+      }
+      for (auto& d : found) acc.detections.push_back({std::move(d), item.time_s});
+      if (item.last_frame) {
+        catalog::MediaResult r = std::move(item.meta);
+        r.media_id = item.media_id;
+        r.ok = !acc.failed;
+        r.error = acc.error;
+        r.detections = std::move(acc.detections);
+        videos_.erase(item.media_id);
+        out->push_back(std::move(r));
+      }
+    }
+  }
+
+  // Out of memory on the device or host: halve the batch (for the rest of the run) and retry.
+  Result<std::vector<std::vector<Detection>>> DetectWithBackoff(const std::vector<const RgbImage*>& images) {
+    auto result = detector_.Detect(images, options_.detect);
+    if (result.ok() || result.status().code() != StatusCode::kOutOfMemory) return result;
+    if (images.size() == 1) return result;
+    const size_t half = (images.size() + 1) / 2;
+    if (batch_size_ > static_cast<int>(half)) {
+      batch_size_ = static_cast<int>(half);
+      spdlog::warn("out of memory in the detector ({}); batch size now {}", result.status().message(),
+                   batch_size_);
+    }
+    std::vector<std::vector<Detection>> all;
+    for (size_t begin = 0; begin < images.size(); begin += half) {
+      std::vector<const RgbImage*> part(images.begin() + begin,
+                                        images.begin() + std::min(images.size(), begin + half));
+      auto sub = DetectWithBackoff(part);
+      if (!sub.ok()) return sub.status();
+      for (auto& d : *sub) all.push_back(std::move(d));
+    }
+    return all;
+  }
+
+  // ---- writer: one transaction per batch ----------------------------------------------------
+  void WriterLoop() {
+    while (auto batch = results_.Pop()) {
+      if (!writer_status_.ok()) continue;  // drain so producers never block
+      const auto start = Clock::now();
+      Status s = catalog_.CommitBatch(model_id_, run_id_, *batch);
+      write_time_.Add(start);
+      if (!s.ok()) {
+        writer_status_ = s.WithContext("catalog");
+        stop_ = true;
+        budget_.Cancel();
+        continue;
+      }
+      for (const auto& r : *batch) {
+        if (r.ok) {
+          ++committed_done_;
+        } else {
+          ++committed_failed_;
+          spdlog::warn("{}: {}", PathOf(r.media_id), r.error);
+        }
+      }
+      Report();
+    }
+    Report();
+  }
+
+  const std::string& PathOf(int64_t media_id) {
+    if (path_by_id_.empty()) {
+      for (const auto& row : pending_) path_by_id_.emplace(row.id, row.path);
+    }
+    return path_by_id_[media_id];
+  }
+
+  void Report() {
+    if (!options_.on_progress) return;
+    IndexProgress p;
+    p.total = static_cast<int64_t>(pending_.size());
+    p.done = committed_done_ + committed_failed_;
+    p.failed = committed_failed_;
+    p.elapsed_s = Since(start_);
+    p.images_per_s = p.elapsed_s > 0 ? p.done / p.elapsed_s : 0;
+    p.batch_size = batch_size_;
+    options_.on_progress(p);
+  }
+
+  struct VideoAccumulator {
+    std::vector<catalog::StoredDetection> detections;
+    bool failed = false;
+    std::string error;
+  };
+
+  const model::Detector& detector_;
+  catalog::Catalog& catalog_;
+  const IndexOptions& options_;
+  const int64_t model_id_;
+  const int64_t run_id_;
+  const std::vector<catalog::MediaRow> pending_;
+  MemoryBudget budget_;
+  BoundedQueue<WorkItem> decoded_;
+  BoundedQueue<std::vector<catalog::MediaResult>> results_;
+  BoundedQueue<catalog::MediaRow> retry_{1 << 16};
+
+  Clock::time_point start_;
+  uint64_t per_image_infer_bytes_ = 0;
+  std::atomic<size_t> next_{0};
+  std::atomic<int> decoders_allowed_{1};
+  std::atomic<int> batch_size_{1};
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> retried_{false};
+  std::unordered_map<int64_t, VideoAccumulator> videos_;  // inference thread only
+  int64_t video_frames_ = 0;                               // inference thread only
+  std::atomic<int64_t> committed_done_{0}, committed_failed_{0};
+  std::unordered_map<int64_t, std::string> path_by_id_;    // writer thread only
+  Status writer_status_;                                   // writer thread only until joined
+  TimeAccumulator decode_time_, infer_time_, write_time_;
+};
+
+}  // namespace
+
+Result<IndexSummary> RunIndex(const model::Detector& detector, catalog::Catalog& catalog,
+                              const IndexOptions& options) {
+  IndexSummary summary;
+  const auto start = Clock::now();
+
+  // 1. Scan and reconcile.
+  const media::ScanReport scan = media::ScanTree(options.roots, options.scan);
+  summary.warnings = scan.warnings;
+  summary.scanned = static_cast<int64_t>(scan.files.size());
+  std::vector<std::string> roots;
+  for (const auto& root : options.roots) {
+    roots.push_back(std::filesystem::absolute(root).lexically_normal().string());
+    if (roots.back().size() > 1 && roots.back().back() == '/') roots.back().pop_back();
+  }
+  auto reconciled = Reconcile(catalog, scan, roots);
+  if (!reconciled.ok()) return reconciled.status();
+  const catalog::ScanChanges& changes = reconciled->changes;
+  summary.added = static_cast<int64_t>(changes.added.size());
+  summary.changed = static_cast<int64_t>(changes.changed.size());
+  summary.moved = static_cast<int64_t>(changes.moved.size());
+  summary.gone = static_cast<int64_t>(changes.gone.size());
+  summary.unchanged = reconciled->unchanged;
+  MDX_RETURN_IF_ERROR(catalog.ApplyScan(changes));
+  summary.scan_seconds = Since(start);
+
+  // 2. What this model still has to look at (everything not done with these settings).
+  const auto& info = detector.info();
+  auto model_id = catalog.RegisterModel({info.name, info.version, options.settings});
+  if (!model_id.ok()) return model_id.status();
+  auto pending = catalog.PendingFor(*model_id, 0);
+  if (!pending.ok()) return pending.status();
+  std::vector<catalog::MediaRow> todo;
+  for (auto& row : *pending) {
+    if (UnderRoots(row.path, roots)) todo.push_back(std::move(row));
+  }
+
+  // 3. The memory budget: what --max-memory leaves after the runtime and model already resident.
+  const uint64_t resident = CurrentRssBytes();
+  if (options.max_memory <= resident + kRuntimeSlackBytes) {
+    return InvalidArgument("--max-memory " + FormatBytes(options.max_memory) + " is below what the " +
+                           "runtime and model already use (" + FormatBytes(resident) + " + " +
+                           FormatBytes(kRuntimeSlackBytes) + " slack)");
+  }
+  const uint64_t budget = options.max_memory - resident - kRuntimeSlackBytes;
+
+  catalog::RunInfo run;
+  run.model_id = *model_id;
+  run.device = detector.device().name;
+  run.settings = "batch_size=" + std::to_string(options.batch_size) +
+                 ";concurrency=" + std::to_string(options.concurrency) +
+                 ";max_memory=" + std::to_string(options.max_memory) + ";" + options.settings;
+  run.roots = roots;
+  auto run_id = catalog.BeginRun(run);
+  if (!run_id.ok()) return run_id.status();
+
+  Status status;
+  if (!todo.empty()) {
+    IndexRun pipeline(detector, catalog, options, *model_id, *run_id, std::move(todo), budget);
+    status = pipeline.Run(&summary);
+  } else {
+    summary.budget_bytes = budget;
+    if (options.on_progress) options.on_progress(IndexProgress{});
+  }
+  catalog::RunCounts counts{summary.done, summary.failed, summary.unchanged};
+  Status finished = catalog.FinishRun(*run_id, counts);
+  summary.seconds = Since(start);
+  const double analyse_s = summary.seconds - summary.scan_seconds;
+  summary.images_per_s = analyse_s > 0 ? (summary.done + summary.failed) / analyse_s : 0;
+  summary.peak_rss = PeakRssBytes();
+  if (!status.ok()) return status;
+  if (!finished.ok()) return finished;
+  return summary;
+}
+
+}  // namespace mediadex::pipeline

@@ -1,0 +1,80 @@
+// The library indexer: scan -> decode pool -> batcher -> detector -> writer -> catalog.
+//
+//   pipeline::IndexOptions options;
+//   options.roots = {"/home/me/Pictures"};
+//   auto summary = pipeline::RunIndex(*detector, *catalog, options);
+//
+// Every stage is bounded. Decoded pixels (and the detector's working memory) are taken from one
+// MemoryBudget sized from --max-memory, so a 100-megapixel panorama waits for room instead of
+// breaking the ceiling. When the device says "out of memory", the batch is halved and retried,
+// and the smaller batch size stays for the rest of the run (logged). Each batch's results and its
+// files' status are committed in one transaction: killing the process loses at most the batches
+// in flight, and the next run resumes with exactly the files that have no result yet.
+#ifndef MEDIADEX_PIPELINE_INDEXER_H_
+#define MEDIADEX_PIPELINE_INDEXER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "catalog/catalog.h"
+#include "core/status.h"
+#include "media/decoder.h"
+#include "media/scan.h"
+#include "model/detector.h"
+
+namespace mediadex::pipeline {
+
+struct IndexProgress {
+  int64_t total = 0;        // files to analyse in this run
+  int64_t done = 0;         // committed, including failed
+  int64_t failed = 0;
+  double elapsed_s = 0;
+  double images_per_s = 0;  // recent rate
+  int batch_size = 0;       // current (may shrink after out-of-memory)
+};
+
+struct IndexOptions {
+  std::vector<std::string> roots;
+  media::ScanOptions scan;
+  media::DecodeOptions decode;      // target size: the model's input (fast) or 0 (exact)
+  model::DetectOptions detect;
+  std::string settings;             // what changes results, e.g. "score_min=0.2;iou=0.4;max=10"
+  int batch_size = 64;              // images per forward pass at most
+  int concurrency = 3;              // decode workers
+  uint64_t max_memory = 8ull << 30; // peak RSS ceiling, bytes
+  double video_interval_s = 2.0;
+  // Called on the writer thread after each committed batch (and at the end).
+  std::function<void(const IndexProgress&)> on_progress;
+  // Set to true (e.g. from SIGINT) to stop after the batches in flight are committed.
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+struct IndexSummary {
+  // Scan
+  int64_t scanned = 0, added = 0, changed = 0, moved = 0, gone = 0, unchanged = 0;
+  std::vector<std::string> warnings;  // unreadable folders, broken symlinks ...
+  // Analysis
+  int64_t done = 0, failed = 0, video_frames = 0;
+  double seconds = 0, scan_seconds = 0;
+  double images_per_s = 0;
+  // Time each stage spent working, summed over its threads (decode is parallel).
+  double read_decode_s = 0, infer_s = 0, write_s = 0;
+  uint64_t peak_rss = 0;
+  uint64_t budget_bytes = 0;        // bytes available to images in flight + inference
+  int final_batch_size = 0;
+  bool cancelled = false;
+};
+
+// Scans options.roots, reconciles with the catalog (new, changed, moved, gone files), then
+// analyses every present file that has no current result for this detector and settings.
+// Errors: only what stops the whole run (catalog unusable, memory limit below what the runtime
+// already uses). A file that fails is recorded with its reason and counted in `failed`.
+Result<IndexSummary> RunIndex(const model::Detector& detector, catalog::Catalog& catalog,
+                              const IndexOptions& options);
+
+}  // namespace mediadex::pipeline
+
+#endif  // MEDIADEX_PIPELINE_INDEXER_H_
