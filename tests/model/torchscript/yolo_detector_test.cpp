@@ -205,6 +205,21 @@ TEST(YoloDetectorTest, OneBatchGivesEachImageItsOwnGeometry) {
   ExpectBox(by_class[5].box, 540, 310, 740, 410);
 }
 
+TEST(YoloDetectorTest, ResizeIsBilinearWithHalfPixelCentres) {
+  auto detector = Load("v8.torchscript");
+  ASSERT_NE(detector, nullptr);
+  // Columns alternate red 0 / 200. Halving 1280 -> 640 with half-pixel centres (cv2's
+  // INTER_LINEAR, as Ultralytics resizes) samples between each pair: 100 everywhere.
+  // Nearest-neighbour would read 0 and the probe would vanish.
+  RgbImage stripes = Solid(1280, 720, 0, 60, 100);
+  for (int y = 0; y < 720; ++y) {
+    for (int x = 1; x < 1280; x += 2) stripes.pixels[(static_cast<size_t>(y) * 1280 + x) * 3] = 200;
+  }
+  auto by_class = ByClass(DetectOne(*detector, stripes));
+  ASSERT_EQ(by_class.count(11), 1u);
+  EXPECT_NEAR(by_class[11].score, 100 / 255.0f, 1e-5);
+}
+
 TEST(YoloDetectorTest, OptionsAreHonoured) {
   auto detector = Load("v8.torchscript");
   ASSERT_NE(detector, nullptr);
