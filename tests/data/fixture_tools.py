@@ -136,6 +136,18 @@ def cmd_pngs(outdir):
     write_png(outdir + "/palette_trns.png", w, h, 4, 3, rows,
               [(b"PLTE", bytes(c for p in palette for c in p)), (b"tRNS", bytes([255, 0, 128]))])
     write_rgb(outdir + "/palette_trns.rgb", [[palette[i] for i in row] for row in idx])
+    # 8-bit gray and RGB with a tRNS colour key: the keyed colour is kept, not made transparent.
+    g8 = [[(x * 9 + y * 5) % 256 for x in range(w)] for y in range(h)]
+    write_png(outdir + "/gray_trns.png", w, h, 8, 0, [bytes(row) for row in g8], [(b"tRNS", struct.pack(">H", g8[0][0]))])
+    write_rgb(outdir + "/gray_trns.rgb", [[(v,) * 3 for v in row] for row in g8])
+    c8 = [[((x * 9) % 256, (y * 7) % 256, (x + y) % 256) for x in range(w)] for y in range(h)]
+    write_png(outdir + "/rgb_trns.png", w, h, 8, 2, [bytes(c for p in row for c in p) for row in c8],
+              [(b"tRNS", struct.pack(">HHH", *c8[0][0]))])
+    write_rgb(outdir + "/rgb_trns.rgb", c8)
+    # 16-bit RGBA.
+    px = [[tuple(rnd.randrange(65536) for _ in range(4)) for _ in range(w)] for _ in range(h)]
+    write_png(outdir + "/rgba16.png", w, h, 16, 6, [b"".join(struct.pack(">HHHH", *p) for p in row) for row in px])
+    write_rgb(outdir + "/rgba16.rgb", [[tuple(v >> 8 for v in p[:3]) for p in row] for row in px])
     # 1-bit gray.
     bits = [[(x * 7 + y * 3) % 5 == 0 for x in range(w)] for y in range(h)]
     rows = []

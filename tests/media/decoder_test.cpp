@@ -245,6 +245,11 @@ TEST(PngTest, RgbaDropsAlphaWithoutCompositing) { ExpectPixels("rgba.png", 40, 3
 TEST(PngTest, PaletteWithTransparencyKeepsPaletteColours) {
   ExpectPixels("palette_trns.png", 40, 30, "palette_trns.rgb", 0);
 }
+TEST(PngTest, SixteenBitRgbaDropsAlpha) { ExpectPixels("rgba16.png", 40, 30, "rgba16.rgb", 0); }
+TEST(PngTest, ColourKeyTransparencyIsIgnored) {
+  ExpectPixels("gray_trns.png", 40, 30, "gray_trns.rgb", 0);
+  ExpectPixels("rgb_trns.png", 40, 30, "rgb_trns.rgb", 0);
+}
 TEST(PngTest, Interlaced) { ExpectPixels("photo_interlaced.png", 80, 60, "photo_interlaced.rgb", 0); }
 TEST(PngTest, TargetSizeDoesNotScale) {
   DecodeOptions options;
