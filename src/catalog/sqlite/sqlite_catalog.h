@@ -19,6 +19,7 @@ class Connection;
 class SqliteCatalog final : public Catalog {
  public:
   static constexpr int kBusyTimeoutMs = 5000;
+  static constexpr int kCacheKiB = 32 * 1024;  // page cache per connection, at most
 
   // Opens or creates `path`. Never writes to a file that is not a mediadex catalog.
   static Result<std::unique_ptr<SqliteCatalog>> Open(const std::string& path);

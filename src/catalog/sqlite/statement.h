@@ -38,6 +38,12 @@ class Stmt {
   }
   Stmt& BindNull(int i) { sqlite3_bind_null(stmt_, i); return *this; }
 
+  // Ready for the next use inside the same scope (a loop of inserts).
+  void Reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+
   // One step: true when a row is ready, false when done; errors land in *status.
   bool Step(Status* status);
   // Runs to completion (for writes).
