@@ -35,6 +35,12 @@ class GraphModel {
   // `device`. Errors name the file and, for graph problems, the node and op.
   static Result<std::unique_ptr<GraphModel>> Load(const std::string& model_json_path,
                                                   c10::Device device);
+  // The same from memory: `weights` is every weight group's shards concatenated in manifest
+  // order; `name` stands for the file in error messages. `fold_constants` = false skips
+  // evaluating constant subgraphs at load (the fuzzer uses it to bound the work per input).
+  static Result<std::unique_ptr<GraphModel>> Parse(const std::string& json_text, const std::string& weights,
+                                                   c10::Device device, const std::string& name,
+                                                   bool fold_constants = true);
   ~GraphModel();
 
   const std::vector<TensorSpec>& inputs() const;

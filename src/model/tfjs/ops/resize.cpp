@@ -1,1 +1,59 @@
-// placeholder: being written
+#include "model/tfjs/ops/resize.h"
+
+#include <ATen/ATen.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <vector>
+
+namespace mediadex::model::tfjs {
+namespace {
+
+// TF's CachedInterpolation for one axis: lower/upper source index and the lerp weight,
+// computed in float exactly as resize_bilinear_op.cc does.
+void AxisWeights(int64_t in, int64_t out, bool align_corners, bool half_pixel, std::vector<int64_t>* lo,
+                 std::vector<int64_t>* hi, std::vector<float>* lerp) {
+  const float scale = (align_corners && out > 1) ? static_cast<float>(in - 1) / static_cast<float>(out - 1)
+                                                 : static_cast<float>(in) / static_cast<float>(out);
+  lo->resize(out);
+  hi->resize(out);
+  lerp->resize(out);
+  for (int64_t i = 0; i < out; ++i) {
+    const float src = half_pixel ? (static_cast<float>(i) + 0.5f) * scale - 0.5f : static_cast<float>(i) * scale;
+    const float f = std::floor(src);
+    (*lo)[i] = std::min<int64_t>(std::max<int64_t>(static_cast<int64_t>(f), 0), in - 1);
+    (*hi)[i] = std::min<int64_t>(static_cast<int64_t>(std::ceil(src)), in - 1);
+    (*lerp)[i] = src - f;
+  }
+}
+
+}  // namespace
+
+torch::Tensor ResizeBilinearNhwc(const torch::Tensor& x_in, int64_t out_h, int64_t out_w, bool align_corners,
+                                 bool half_pixel_centers) {
+  if (x_in.dim() != 4) throw std::invalid_argument("ResizeBilinear expects a 4-D NHWC tensor");
+  if (out_h <= 0 || out_w <= 0) throw std::invalid_argument("ResizeBilinear output size must be positive");
+  if (x_in.size(1) <= 0 || x_in.size(2) <= 0) throw std::invalid_argument("ResizeBilinear input is empty");
+  const at::Tensor x = x_in.is_floating_point() ? x_in : x_in.to(at::kFloat);
+  const int64_t in_h = x.size(1), in_w = x.size(2);
+  std::vector<int64_t> ylo, yhi, xlo, xhi;
+  std::vector<float> yl, xl;
+  AxisWeights(in_h, out_h, align_corners, half_pixel_centers, &ylo, &yhi, &yl);
+  AxisWeights(in_w, out_w, align_corners, half_pixel_centers, &xlo, &xhi, &xl);
+  const auto dev = x.device();
+  auto idx = [&](const std::vector<int64_t>& v) { return at::tensor(v, at::kLong).to(dev); };
+  const at::Tensor wy = at::tensor(yl, at::kFloat).to(dev).to(x.scalar_type()).reshape({1, out_h, 1, 1});
+  const at::Tensor wx = at::tensor(xl, at::kFloat).to(dev).to(x.scalar_type()).reshape({1, 1, out_w, 1});
+  const at::Tensor top = x.index_select(1, idx(ylo));
+  const at::Tensor bottom = x.index_select(1, idx(yhi));
+  const at::Tensor il = idx(xlo), ih = idx(xhi);
+  const at::Tensor tl = top.index_select(2, il), tr = top.index_select(2, ih);
+  const at::Tensor bl = bottom.index_select(2, il), br = bottom.index_select(2, ih);
+  // Same operation order as TF: top = tl + (tr - tl) * xl; out = top + (bottom - top) * yl.
+  const at::Tensor t = tl + (tr - tl) * wx;
+  const at::Tensor b = bl + (br - bl) * wx;
+  return t + (b - t) * wy;
+}
+
+}  // namespace mediadex::model::tfjs
