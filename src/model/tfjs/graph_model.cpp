@@ -83,6 +83,24 @@ std::string DirName(const std::string& path) {
   return slash == std::string::npos ? std::string() : path.substr(0, slash + 1);
 }
 
+// How many outputs an op has, so that "node:k" may be requested even when the graph
+// itself never reads output k.
+int OutputCount(const NodeDef& node) {
+  const std::string& op = node.op;
+  auto clamp = [](int64_t v) { return static_cast<int>(std::min<int64_t>(std::max<int64_t>(v, 1), 1024)); };
+  try {
+    if (op == "TopKV2" || op == "NonMaxSuppressionV4") return 2;
+    if (op == "NonMaxSuppressionV5") return 3;
+    if (op == "FusedBatchNorm" || op == "FusedBatchNormV2") return 5;
+    if (op == "FusedBatchNormV3") return 6;
+    if (op == "Unpack") return clamp(node.AttrInt("num", 1));
+    if (op == "Split" || op == "SplitV") return clamp(node.AttrInt("num_split", 1));
+    if (op == "IdentityN" || op == "ShapeN") return clamp(static_cast<int64_t>(node.input_nodes.size()));
+  } catch (const ModelError&) {
+  }
+  return 1;
+}
+
 }  // namespace
 
 struct GraphModel::Impl {
@@ -133,8 +151,9 @@ void GraphModel::Impl::Build(const std::vector<std::string_view>& group_data, bo
   } catch (const ModelError& e) {
     throw PlanError{Status(e.code(), file + ": " + e.what())};
   }
-  // Slots: one per node output the graph (or signature) refers to.
+  // Slots: one per node output the graph (or signature) refers to, at least the op's count.
   num_outputs.assign(n, 1);
+  for (size_t i = 0; i < n; ++i) num_outputs[i] = OutputCount(g.nodes[i]);
   for (const NodeDef& node : g.nodes) {
     for (size_t i = 0; i < node.input_nodes.size(); ++i) {
       if (node.input_outputs[i] >= 1024) {
@@ -394,14 +413,20 @@ Result<std::vector<at::Tensor>> GraphModel::Impl::Run(const Plan& plan,
                                ", the model expects " + ShapeString(s->shape));
       }
     }
-    if (tensor.dim() >= 1) {
+    // Only an input declared with a leading batch dimension (1 or -1) carries the batch;
+    // others are shared by every image.
+    bool batch_input = false;
+    if (const AttrValue* s = node.FindAttr("shape"); s && s->kind == AttrValue::kShape && !s->unknown_rank) {
+      batch_input = !s->shape.empty() && (s->shape[0] == 1 || s->shape[0] == -1) && tensor.dim() >= 1;
+    }
+    if (batch_input) {
       if (batch >= 0 && batch != tensor.size(0)) {
         return InvalidArgument(file + ": inputs disagree on the batch size");
       }
       batch = tensor.size(0);
     }
     Value& v = vals[slot_base[it->second]];
-    v.kind = Value::kBatched;
+    v.kind = batch_input ? Value::kBatched : Value::kStatic;
     v.t = tensor.device() == device ? tensor : tensor.to(device);
   }
   if (batch == 0) return InvalidArgument(file + ": the batch is empty");
