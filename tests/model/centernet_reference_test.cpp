@@ -159,6 +159,13 @@ Result<const model::Detector*> SharedDetector() {
   return static_cast<const model::Detector*>(detector.get());
 }
 
+// TF.js leaves boxes that poke out of the photo as they are (e.g. y1 = -0.5); mediadex clamps
+// them to the photo. Compare both clamped, so a small box is not failed for half a pixel outside.
+Box ClampToImage(const Box& b, int width, int height) {
+  auto clamp = [](float v, int hi) { return std::min(std::max(v, 0.0f), static_cast<float>(hi)); };
+  return Box{clamp(b.x1, width), clamp(b.y1, height), clamp(b.x2, width), clamp(b.y2, height)};
+}
+
 std::string Describe(const Detection& d) {
   std::ostringstream s;
   s << d.label << " " << d.score << " [" << d.box.x1 << "," << d.box.y1 << "," << d.box.x2 << ","
@@ -190,7 +197,8 @@ void ExpectSameDetections(const Reference& ref, const std::vector<Detection>& ou
     float best_iou = -1.0f;
     for (size_t i = 0; i < ours.size(); ++i) {
       if (used[i] || ours[i].label != r.label) continue;
-      const float iou = IoU(r.box, ours[i].box);
+      const float iou = IoU(ClampToImage(r.box, ref.width, ref.height),
+                            ClampToImage(ours[i].box, ref.width, ref.height));
       if (iou > best_iou) {
         best_iou = iou;
         best = static_cast<int>(i);
