@@ -55,7 +55,8 @@ export const kLabels = [
 
 function parseArgs(argv) {
   const args = {
-    photos: '/work/shared/testdata/photos',
+    // The shared photo set beside the checkout, as tests/CMakeLists.txt finds it.
+    photos: path.resolve(repoRoot, '..', 'shared', 'testdata', 'photos'),
     model: path.join(repoRoot, 'models', 'centernet.json'),
     out: path.join(here, 'fixtures'),
     jpegDecoder: 'libjpeg-turbo',
