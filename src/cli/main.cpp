@@ -26,6 +26,10 @@ int main(int argc, char** argv) {
   add(RegisterDetect);
   add(RegisterDoctor);
   add(RegisterConfig);
+  add(RegisterSearch);
+  add(RegisterStatus);
+  add(RegisterErrors);
+  add(RegisterExport);
 
   CLI11_PARSE(app, argc, argv);
   spdlog::set_default_logger(spdlog::stderr_color_mt("mediadex"));
