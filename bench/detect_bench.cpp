@@ -65,8 +65,8 @@ int main(int argc, char** argv) {
   }
   const model::Detector& model = **detector;
   media::DecodeOptions decode;
-  decode.target_width = model.info().input_width;
-  decode.target_height = model.info().input_height;
+  decode.target_width = model.info().decode_width;
+  decode.target_height = model.info().decode_height;
 
   // model-only: the same pre-decoded photos, batch after batch.
   std::vector<RgbImage> images;

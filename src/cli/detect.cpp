@@ -14,6 +14,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "media/decoder.h"
+#include "media/scan.h"
 #include "pipeline/detect_files.h"
 
 namespace mediadex::cli {
@@ -25,8 +26,9 @@ struct DetectArgs {
   bool json = false;
 };
 
-// Files given directly, and the files (not recursively) of directories given, sorted.
-std::vector<std::string> ExpandInputs(const std::vector<std::string>& inputs) {
+// Files given directly, and the media files (by extension, not recursively) of folders given.
+std::vector<std::string> ExpandInputs(const std::vector<std::string>& inputs,
+                                      const std::vector<std::string>& extensions) {
   namespace fs = std::filesystem;
   std::vector<std::string> files;
   for (const auto& input : inputs) {
@@ -34,7 +36,12 @@ std::vector<std::string> ExpandInputs(const std::vector<std::string>& inputs) {
     if (fs::is_directory(input, ec)) {
       std::vector<std::string> in_dir;
       for (const auto& entry : fs::directory_iterator(input, ec)) {
-        if (entry.is_regular_file(ec)) in_dir.push_back(entry.path().string());
+        std::string ext = entry.path().extension().string();
+        std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+        if (!ext.empty() && std::find(extensions.begin(), extensions.end(), ext.substr(1)) != extensions.end() &&
+            entry.is_regular_file(ec)) {
+          in_dir.push_back(entry.path().string());
+        }
       }
       std::sort(in_dir.begin(), in_dir.end());
       files.insert(files.end(), in_dir.begin(), in_dir.end());
@@ -101,11 +108,11 @@ int RunDetect(const DetectArgs& args) {
   run.decode_threads = static_cast<int>(std::max<int64_t>(0, *concurrency));
   run.decode.max_pixels = static_cast<uint64_t>(std::max<int64_t>(1, *max_pixels));
   if (preprocess == "fast") {
-    run.decode.target_width = model.info().input_width;
-    run.decode.target_height = model.info().input_height;
+    run.decode.target_width = model.info().decode_width;
+    run.decode.target_height = model.info().decode_height;
   }
   run.detect = engine->detect;
-  const auto files = ExpandInputs(args.inputs);
+  const auto files = ExpandInputs(args.inputs, media::ParseExtensions(config->Get("extensions")));
   int failed = 0;
   pipeline::DetectFiles(model, files, run, [&](const pipeline::FileResult& r) {
     if (r.status.ok()) {
@@ -125,7 +132,7 @@ Command RegisterDetect(CLI::App& app) {
   auto args = std::make_shared<DetectArgs>();
   CLI::App* sub = app.add_subcommand("detect", "detect objects in photos and print them");
   args->settings.Add(*sub, {"device", "threads", "model", "min_score", "iou", "max_detections",
-                           "preprocess", "batch_size", "concurrency", "max_pixels"});
+                           "preprocess", "batch_size", "concurrency", "max_pixels", "extensions"});
   sub->add_option("images", args->inputs, "image files or folders")->required();
   sub->add_flag("--json", args->json, "one JSON object per line per image");
   return [args] { return RunDetect(*args); };

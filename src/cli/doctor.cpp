@@ -103,7 +103,7 @@ int RunDoctor(const SettingsFlags& settings) {
                   info.labels.size(), info.version.c_str(), SecondsSince(start));
     Row("model", buf);
 
-    auto [photo_name, photo] = SamplePhoto(model_path, info.input_width);
+    auto [photo_name, photo] = SamplePhoto(model_path, info.decode_width);
     if (!photo.ok()) {
       Row("detection", "FAILED to decode " + photo_name + ": " + photo.status().message());
       broken = true;

@@ -127,8 +127,8 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
   options.scan.include_hidden = *include_hidden;
   options.decode.max_pixels = static_cast<uint64_t>(std::max<int64_t>(1, *max_pixels));
   if (config->Get("preprocess") == "fast") {
-    options.decode.target_width = (*detector)->info().input_width;
-    options.decode.target_height = (*detector)->info().input_height;
+    options.decode.target_width = (*detector)->info().decode_width;
+    options.decode.target_height = (*detector)->info().decode_height;
   }
   options.detect = engine->detect;
   char settings[160];

@@ -45,7 +45,7 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"min_score", "0.2", "drop detections scoring below this (0..1)"},
       {"iou", "0.4", "NMS: a box overlapping a better one by more than this IoU is dropped"},
       {"max_detections", "10", "detections kept per photo (per video frame)"},
-      {"preprocess", "fast", "fast: JPEG decoded at reduced DCT scale near the model size; exact: full decode"},
+      {"preprocess", "fast", "fast: JPEGs decoded at the DCT scale nearest 2x the model input; exact: full decode"},
       {"batch_size", "64", "images per forward pass at most; memory may lower it"},
       {"concurrency", "3", "decode workers (the original app's DEFAULT_CONCURRENCY)"},
       {"max_memory", "8GiB", "ceiling for decoded images in flight plus inference; peak RSS stays under it"},

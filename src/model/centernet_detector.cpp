@@ -2,8 +2,10 @@
 
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <vector>
 
 #include "core/hash.h"
 #include "engine/torch_device.h"
@@ -57,13 +59,51 @@ class CenternetDetector final : public Detector {
     resized.reserve(batch.size());
     for (const RgbImage* image : batch) {
       at::Tensor pixels = at::from_blob(const_cast<uint8_t*>(image->pixels.data()),
-                                        {1, image->height, image->width, 3}, at::kByte);
-      at::Tensor x = pixels.to(device, /*non_blocking=*/false).to(at::kFloat);
-      resized.push_back(tfjs::ResizeBilinearNhwc(x, info_.input_height, info_.input_width,
-                                                 /*align_corners=*/false,
-                                                 /*half_pixel_centers=*/false));
+                                        {1, image->height, image->width, 3}, at::kByte)
+                              .to(device);
+      const bool full_size = image->width == image->full_width && image->height == image->full_height;
+      resized.push_back(full_size ? tfjs::ResizeBilinearNhwc(pixels.to(at::kFloat), info_.input_height,
+                                                             info_.input_width, /*align_corners=*/false,
+                                                             /*half_pixel_centers=*/false)
+                                  : ResizeScaledDecode(pixels, *image));
     }
     return resized.size() == 1 ? resized.front() : at::cat(resized, 0);
+  }
+
+  // A JPEG decoded at DCT scale 1/k: sample it where TF's legacy resizeBilinear samples the
+  // full-size decode. Output pixel i reads full-size coordinate x = i * full / out; buffer pixel j
+  // is the average of full pixels [jk, jk + k), centred at jk + (k - 1) / 2, so x lies at
+  // x / k - (k - 1) / (2k) in the buffer. Without this shift every box moves by (k-1)/2 pixels
+  // and scores drift; with it the fast path stays within the reference test's bounds.
+  at::Tensor ResizeScaledDecode(const at::Tensor& pixels, const RgbImage& image) const {
+    auto axis = [&](int64_t buffer, int64_t full, int64_t out, at::Tensor* lo, at::Tensor* hi, at::Tensor* w) {
+      const float scale = static_cast<float>(full) / static_cast<float>(out);
+      const float k = static_cast<float>(full) / static_cast<float>(buffer);
+      std::vector<int64_t> l(out), h(out);
+      std::vector<float> f(out);
+      for (int64_t i = 0; i < out; ++i) {
+        const float src = std::max(0.0f, static_cast<float>(i) * scale / k - (k - 1) / (2 * k));
+        const float floor_src = std::floor(src);
+        l[i] = std::min<int64_t>(static_cast<int64_t>(floor_src), buffer - 1);
+        h[i] = std::min<int64_t>(static_cast<int64_t>(std::ceil(src)), buffer - 1);
+        f[i] = src - floor_src;
+      }
+      *lo = at::tensor(l, at::kLong).to(pixels.device());
+      *hi = at::tensor(h, at::kLong).to(pixels.device());
+      *w = at::tensor(f, at::kFloat).to(pixels.device());
+    };
+    at::Tensor ylo, yhi, wy, xlo, xhi, wx;
+    axis(image.height, image.full_height, info_.input_height, &ylo, &yhi, &wy);
+    axis(image.width, image.full_width, info_.input_width, &xlo, &xhi, &wx);
+    wy = wy.reshape({1, -1, 1, 1});
+    wx = wx.reshape({1, 1, -1, 1});
+    // Gather the few rows and columns needed while still uint8, then interpolate in float.
+    const at::Tensor top = pixels.index_select(1, ylo), bottom = pixels.index_select(1, yhi);
+    const at::Tensor tl = top.index_select(2, xlo).to(at::kFloat), tr = top.index_select(2, xhi).to(at::kFloat);
+    const at::Tensor bl = bottom.index_select(2, xlo).to(at::kFloat), br = bottom.index_select(2, xhi).to(at::kFloat);
+    const at::Tensor t = tl + (tr - tl) * wx;
+    const at::Tensor b = bl + (br - bl) * wx;
+    return t + (b - t) * wy;
   }
 
   // [N,6] rows of x1,y1,x2,y2,score,class in input pixels -> NMS -> boxes in the photo's pixels.
@@ -134,6 +174,8 @@ Result<std::unique_ptr<Detector>> LoadCenternetDetector(const std::string& model
   info.input_height = static_cast<int>(inputs[0].shape[1] > 0 ? inputs[0].shape[1] : 512);
   info.input_width = static_cast<int>(inputs[0].shape[2] > 0 ? inputs[0].shape[2] : 512);
   info.labels = CocoLabels();
+  info.decode_width = kDecodeMargin * info.input_width;
+  info.decode_height = kDecodeMargin * info.input_height;
   // The version keys stored results: any change to the graph or the weights changes it.
   std::vector<std::string> files = {model_json_path};
   const auto bin = std::filesystem::path(model_json_path).replace_extension(".bin");

@@ -24,6 +24,9 @@
 
 namespace mediadex::model {
 
+// The decode size for a model's "fast" preprocessing (twice its input, see ModelInfo).
+constexpr int kDecodeMargin = 2;
+
 struct ModelSpec {
   // A TF.js graph model (`model.json`, weights beside it) or a TorchScript detector
   // (`*.torchscript`, Ultralytics YOLOv5/v8/11 export layout). The format is told by the file.
@@ -44,6 +47,12 @@ struct ModelInfo {
   std::string version;     // content hash of the model files: results are keyed by it
   int input_width = 0;     // the network's input size
   int input_height = 0;
+  // The smallest decode that keeps this model's answers: "fast" preprocessing decodes a JPEG at
+  // the smallest DCT scale at least this large. Twice the input: a decode at ~1x the input
+  // blurs what the resize would alias, and boxes and scores drift away from a full decode
+  // (measured on the reference photos; see docs/performance.md).
+  int decode_width = 0;
+  int decode_height = 0;
   std::vector<std::string> labels;
 };
 

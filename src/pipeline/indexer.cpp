@@ -129,6 +129,8 @@ Result<Reconciled> Reconcile(catalog::Catalog& catalog, const media::ScanReport&
       for (auto it = begin; hash.ok() && it != end; ++it) {
         if (missing.count(it->second->id) && it->second->content_hash == *hash) {
           r.changes.moved.emplace_back(it->second->id, f->path);
+          // Same bytes, new timestamp (a copy rather than a rename): record the new mtime.
+          if (it->second->mtime_ns != f->mtime_ns) r.changes.changed.emplace_back(it->second->id, stat);
           missing.erase(it->second->id);
           moved = true;
           break;

@@ -15,18 +15,18 @@ namespace mediadex {
 namespace {
 namespace fs = std::filesystem;
 
-struct Run {
+struct CliRun {
   int exit_code = -1;
   std::string out;
   std::string err;
 };
 
 // Runs `mediadex ARGS` with optional environment assignments; captures stdout and stderr.
-Run Mediadex(const std::string& args, const std::string& env = "") {
+CliRun Mediadex(const std::string& args, const std::string& env = "") {
   const fs::path err_file = fs::temp_directory_path() / "mediadex_cli_test_stderr.txt";
   const std::string command = env + " " + std::string(MEDIADEX_BINARY_DIR) + "/mediadex " + args +
                               " 2>" + err_file.string();
-  Run run;
+  CliRun run;
   FILE* pipe = popen(command.c_str(), "r");
   if (!pipe) return run;
   std::array<char, 4096> buf;
@@ -67,11 +67,11 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, DetectJsonFindsPeopleInTheBundledSamples) {
-  Run run = Mediadex("detect --json --device cpu " + std::string(MEDIADEX_SAMPLES_DIR));
+  CliRun run = Mediadex("detect --json --device cpu " + std::string(MEDIADEX_SAMPLES_DIR));
   ASSERT_EQ(run.exit_code, 0) << run.err;
   auto lines = JsonLines(run.out);
-  ASSERT_GE(lines.size(), 4u);
-  bool saw_person = false, saw_cat = false;
+  ASSERT_EQ(lines.size(), 6u) << "every photo in samples/, and not SOURCES.md";
+  bool saw_person = false, saw_cup = false;
   for (const auto& j : lines) {
     ASSERT_TRUE(j.contains("file") && j.contains("width") && j.contains("height") && j.contains("detections")) << j;
     for (const auto& d : j["detections"]) {
@@ -83,12 +83,12 @@ TEST_F(CliTest, DetectJsonFindsPeopleInTheBundledSamples) {
       EXPECT_GE(d["score"].get<double>(), 0.2);
       const std::string file = j["file"];
       if (file.find("human-samples") != std::string::npos && d["label"] == "person") saw_person = true;
-      if (file.find("chelsea") != std::string::npos && d["label"] == "cat") saw_cat = true;
+      if (file.find("coffee") != std::string::npos && d["label"] == "cup") saw_cup = true;
     }
     EXPECT_LE(j["detections"].size(), 10u);
   }
   EXPECT_TRUE(saw_person);
-  EXPECT_TRUE(saw_cat);
+  EXPECT_TRUE(saw_cup);
 }
 
 TEST_F(CliTest, BrokenFilesAreReportedOneLineEachAndTheRestStillRuns) {
@@ -99,7 +99,7 @@ TEST_F(CliTest, BrokenFilesAreReportedOneLineEachAndTheRestStillRuns) {
   const auto truncated = Write("truncated.jpg", bytes.substr(0, bytes.size() / 3));
   const auto good = Write("good.jpg", bytes);
   const auto missing = (dir_ / "missing.jpg").string();
-  Run run = Mediadex("detect --json --device cpu " + empty + " " + text + " " + truncated + " " +
+  CliRun run = Mediadex("detect --json --device cpu " + empty + " " + text + " " + truncated + " " +
                      good + " " + missing);
   EXPECT_EQ(run.exit_code, 1) << "partial failure must say so in the exit code";
   auto lines = JsonLines(run.out);
@@ -117,14 +117,14 @@ TEST_F(CliTest, BrokenFilesAreReportedOneLineEachAndTheRestStillRuns) {
 }
 
 TEST_F(CliTest, MissingModelIsAClearErrorNotACrash) {
-  Run run = Mediadex("detect --device cpu --model /nonexistent/model.json " +
+  CliRun run = Mediadex("detect --device cpu --model /nonexistent/model.json " +
                      std::string(MEDIADEX_SAMPLES_DIR) + "/skimage-chelsea.png");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find("/nonexistent/model.json"), std::string::npos) << run.err;
 }
 
 TEST_F(CliTest, DoctorReportsTheDeviceItUsedAndTimesIt) {
-  Run run = Mediadex("doctor --device cpu");
+  CliRun run = Mediadex("doctor --device cpu");
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_NE(run.out.find("device used      cpu"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("matmul 2048"), std::string::npos);
@@ -133,7 +133,7 @@ TEST_F(CliTest, DoctorReportsTheDeviceItUsedAndTimesIt) {
 }
 
 TEST_F(CliTest, MetalSwitchOnAMachineWithoutMetalIsSaidAndFallsBack) {
-  Run run = Mediadex("doctor", "TF_METAL_DEVICE=1");
+  CliRun run = Mediadex("doctor", "TF_METAL_DEVICE=1");
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
   if (run.out.find("device used      mps") == std::string::npos) {
     EXPECT_NE(run.out.find("TF_METAL_DEVICE=1 but"), std::string::npos) << run.out;
@@ -141,7 +141,7 @@ TEST_F(CliTest, MetalSwitchOnAMachineWithoutMetalIsSaidAndFallsBack) {
 }
 
 TEST_F(CliTest, AskingForAnAbsentDeviceFailsWithTheReason) {
-  Run run = Mediadex("detect --device cuda:7 " + std::string(MEDIADEX_SAMPLES_DIR) + "/skimage-chelsea.png");
+  CliRun run = Mediadex("detect --device cuda:7 " + std::string(MEDIADEX_SAMPLES_DIR) + "/skimage-chelsea.png");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find("cuda:7"), std::string::npos) << run.err;
 }

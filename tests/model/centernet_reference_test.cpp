@@ -235,8 +235,11 @@ class CenternetReferenceTest : public ::testing::TestWithParam<std::string> {
         << FixtureDir() << "/index.json: missing or unreadable (run tests/reference/generate.mjs)";
   }
 
-  // Decodes the photo (full size when target == 0) and runs the detector on it.
-  void DetectPhoto(int target, const Reference& ref, std::vector<Detection>* out) {
+  // Decodes the photo (full size, or at the detector's "fast" decode size) and detects.
+  void DetectPhoto(bool fast, const Reference& ref, std::vector<Detection>* out) {
+    auto detector = SharedDetector();
+    ASSERT_OK(detector);
+    const int target = fast ? (*detector)->info().decode_width : 0;
     const std::string path = testing::Photo(GetParam());
     ASSERT_TRUE(std::ifstream(path).good()) << path << ": photo missing (the reference photos are ../shared/testdata/photos)";
     media::DecodeOptions opts;
@@ -250,8 +253,6 @@ class CenternetReferenceTest : public ::testing::TestWithParam<std::string> {
       ASSERT_EQ(image->width, ref.width) << path << ": exact path must decode at full size";
       ASSERT_EQ(image->height, ref.height) << path;
     }
-    auto detector = SharedDetector();
-    ASSERT_OK(detector);
     std::vector<const RgbImage*> batch = {&image.value()};
     auto results = (*detector)->Detect(batch, model::DetectOptions{});
     ASSERT_OK(results);
@@ -334,7 +335,7 @@ TEST_P(CenternetReferenceTest, ExactPreprocessMatchesDetections) {
   auto ref = LoadReference(GetParam());
   ASSERT_OK(ref);
   std::vector<Detection> ours;
-  ASSERT_NO_FATAL_FAILURE(DetectPhoto(/*target=*/0, *ref, &ours));
+  ASSERT_NO_FATAL_FAILURE(DetectPhoto(/*fast=*/false, *ref, &ours));
   ExpectSameDetections(*ref, ours, /*min_iou=*/0.95f, /*score_tol=*/0.01f);
 }
 
@@ -343,7 +344,7 @@ TEST_P(CenternetReferenceTest, FastPathMatchesDetections) {
   auto ref = LoadReference(GetParam());
   ASSERT_OK(ref);
   std::vector<Detection> ours;
-  ASSERT_NO_FATAL_FAILURE(DetectPhoto(/*target=*/kInputSize, *ref, &ours));
+  ASSERT_NO_FATAL_FAILURE(DetectPhoto(/*fast=*/true, *ref, &ours));
   ExpectSameDetections(*ref, ours, /*min_iou=*/0.9f, /*score_tol=*/0.03f);
 }
 

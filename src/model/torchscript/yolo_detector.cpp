@@ -406,6 +406,8 @@ Result<std::unique_ptr<Detector>> LoadYoloDetector(const std::string& path,
   info.input_width = meta->input_width;
   info.input_height = meta->input_height;
   info.labels = std::move(labels);
+  info.decode_width = kDecodeMargin * info.input_width;
+  info.decode_height = kDecodeMargin * info.input_height;
   return std::unique_ptr<Detector>(new YoloDetector(std::move(module), std::move(info), device,
                                                     layout->first, nc, input_type, path));
 }
