@@ -29,7 +29,9 @@ TEST(TfjsFuzzRegression, HostileModelJsonIsAnError) {
   for (const std::string& text : cases) {
     auto model = GraphModel::Parse(text, "", c10::kCPU, "fuzz.json", /*fold_constants=*/false);
     EXPECT_FALSE(model.ok()) << text;
-    if (!model.ok()) EXPECT_EQ(model.status().message().rfind("fuzz.json", 0), 0u) << model.status().message();
+    if (!model.ok()) {
+      EXPECT_EQ(model.status().message().rfind("fuzz.json", 0), 0u) << model.status().message();
+    }
   }
 }
 
