@@ -452,7 +452,10 @@ Result<std::vector<at::Tensor>> GraphModel::Impl::Run(const Plan& plan,
         const Value& v = vals[r.slot];
         if (v.kind == Value::kEmpty) OpFail("input " + std::to_string(k) + " has no value");
         any_per |= v.kind == Value::kPerSample;
-        if (v.kind == Value::kBatched) any_batched = batched[k] = 1;
+        if (v.kind == Value::kBatched) {
+          batched[k] = 1;
+          any_batched = true;
+        }
       }
       auto input = [&](const InputRef& r) -> at::Tensor {
         if (r.is_static) return statics[r.slot];
