@@ -27,7 +27,7 @@ install_debian() {
     build-essential cmake ninja-build pkg-config ccache
     libtorch-dev libopenblas0-openmp          # LibTorch (CPU); OpenMP OpenBLAS: 15x faster matmul
     libturbojpeg0-dev libpng-dev libwebp-dev libexif-dev
-    nlohmann-json3-dev libcli11-dev libspdlog-dev libxxhash-dev
+    nlohmann-json3-dev libcli11-dev libspdlog-dev libxxhash-dev libsqlite3-dev
     nodejs npm                                 # only to fetch the model with `npm pack`
   )
   if [ "$WITH_TESTS" = ON ]; then
@@ -48,7 +48,7 @@ install_macos() {
   command -v brew >/dev/null || { echo "setup.sh: Homebrew is required on macOS (https://brew.sh)" >&2; exit 1; }
   # Homebrew's pytorch carries LibTorch with Metal (MPS) support.
   local formulae=(cmake ninja pkg-config ccache pytorch jpeg-turbo libpng webp libexif
-                  nlohmann-json cli11 spdlog xxhash node)
+                  nlohmann-json cli11 spdlog xxhash sqlite node)
   [ "$WITH_TESTS" = ON ] && formulae+=(googletest)
   brew install "${formulae[@]}"
   CMAKE_EXTRA+=("-DCMAKE_PREFIX_PATH=$(brew --prefix pytorch);$(brew --prefix jpeg-turbo)")
