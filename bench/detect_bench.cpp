@@ -45,7 +45,11 @@ int main(int argc, char** argv) {
 
   std::vector<std::string> files;
   for (const auto& e : std::filesystem::directory_iterator(photos_dir)) {
-    if (e.is_regular_file()) files.push_back(e.path().string());
+    std::string ext = e.path().extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    if (e.is_regular_file() && (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".webp")) {
+      files.push_back(e.path().string());
+    }
   }
   std::sort(files.begin(), files.end());
   if (files.empty()) {
