@@ -93,6 +93,13 @@ Status TjError(tjhandle handle) {
 
 }  // namespace
 
+void JpegScaledSize(int width, int height, int target_width, int target_height, int* out_width,
+                    int* out_height) {
+  const tjscalingfactor scale = PickScale(width, height, target_width, target_height);
+  *out_width = TJSCALED(width, scale);
+  *out_height = TJSCALED(height, scale);
+}
+
 Result<RgbImage> DecodeJpeg(const uint8_t* data, size_t size, const DecodeOptions& options) {
   TjHandle handle(tjInitDecompress());
   if (!handle) return OutOfMemory("cannot create a TurboJPEG decompressor");

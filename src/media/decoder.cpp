@@ -25,6 +25,35 @@ std::string Megapixels(uint64_t pixels) {
   }
   return buf;
 }
+
+bool IsHeifBrand(const uint8_t* b) {
+  static const char* const kBrands[] = {"heic", "heix", "hevc", "hevx", "heim", "heis",
+                                        "mif1", "msf1", "avif", "avis"};
+  for (const char* brand : kBrands) {
+    if (std::memcmp(b, brand, 4) == 0) return true;
+  }
+  return false;
+}
+
+// ISO-BMFF "ftyp" box whose major or a compatible brand is a HEIF one (not mp4/mov video).
+bool IsHeif(const uint8_t* data, size_t size) {
+  if (size < 16 || std::memcmp(data + 4, "ftyp", 4) != 0) return false;
+  size_t box = (static_cast<size_t>(data[0]) << 24) | (data[1] << 16) | (data[2] << 8) | data[3];
+  if (box < 16 || box > size) box = size < 64 ? size : 64;
+  if (IsHeifBrand(data + 8)) return true;
+  for (size_t pos = 16; pos + 4 <= box; pos += 4) {
+    if (IsHeifBrand(data + pos)) return true;
+  }
+  return false;
+}
+
+// "BM" and a DIB header size that Windows bitmaps use (12, 40, 52, 56, 64, 108, 124).
+bool IsBmp(const uint8_t* data, size_t size) {
+  if (size < 18 || data[0] != 'B' || data[1] != 'M') return false;
+  const uint32_t dib = data[14] | (data[15] << 8) | (data[16] << 16) | (static_cast<uint32_t>(data[17]) << 24);
+  return dib == 12 || dib == 40 || dib == 52 || dib == 56 || dib == 64 || dib == 108 || dib == 124;
+}
+
 }  // namespace
 
 Status CheckPixelLimit(uint64_t width, uint64_t height, uint64_t max_pixels) {
@@ -45,6 +74,15 @@ ImageFormat SniffFormat(const uint8_t* data, size_t size) {
   if (size >= 12 && std::memcmp(data, "RIFF", 4) == 0 && std::memcmp(data + 8, "WEBP", 4) == 0) {
     return ImageFormat::kWebp;
   }
+  if (size >= 6 && (std::memcmp(data, "GIF87a", 6) == 0 || std::memcmp(data, "GIF89a", 6) == 0)) {
+    return ImageFormat::kGif;
+  }
+  if (size >= 8 && (std::memcmp(data, "II*\0", 4) == 0 || std::memcmp(data, "MM\0*", 4) == 0 ||
+                    std::memcmp(data, "II+\0", 4) == 0 || std::memcmp(data, "MM\0+", 4) == 0)) {
+    return ImageFormat::kTiff;  // classic and BigTIFF
+  }
+  if (internal::IsHeif(data, size)) return ImageFormat::kHeif;
+  if (internal::IsBmp(data, size)) return ImageFormat::kBmp;
   return ImageFormat::kUnknown;
 }
 
@@ -53,6 +91,10 @@ const char* ImageFormatName(ImageFormat format) {
     case ImageFormat::kJpeg: return "JPEG";
     case ImageFormat::kPng: return "PNG";
     case ImageFormat::kWebp: return "WebP";
+    case ImageFormat::kHeif: return "HEIF";
+    case ImageFormat::kTiff: return "TIFF";
+    case ImageFormat::kGif: return "GIF";
+    case ImageFormat::kBmp: return "BMP";
     case ImageFormat::kUnknown: break;
   }
   return "unknown";
@@ -64,9 +106,13 @@ Result<RgbImage> DecodeImage(const uint8_t* data, size_t size, const DecodeOptio
     case ImageFormat::kJpeg: return internal::DecodeJpeg(data, size, options);
     case ImageFormat::kPng: return internal::DecodePng(data, size, options);
     case ImageFormat::kWebp: return internal::DecodeWebp(data, size, options);
+    case ImageFormat::kHeif: return internal::DecodeHeif(data, size, options);
+    case ImageFormat::kTiff: return internal::DecodeTiff(data, size, options);
+    case ImageFormat::kGif: return internal::DecodeGif(data, size, options);
+    case ImageFormat::kBmp: return internal::DecodeBmp(data, size, options);
     case ImageFormat::kUnknown: break;
   }
-  return Unsupported("not a supported image (JPEG, PNG, WebP)");
+  return Unsupported("not a supported image (JPEG, PNG, WebP, HEIF, TIFF, GIF, BMP)");
 }
 
 Result<RgbImage> DecodeFile(const std::string& path, const DecodeOptions& options) {

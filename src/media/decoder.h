@@ -18,18 +18,21 @@
 
 namespace mediadex::media {
 
-enum class ImageFormat { kUnknown, kJpeg, kPng, kWebp };
+// kHeif covers HEIC and AVIF (libheif); kGif decodes the first frame only.
+enum class ImageFormat { kUnknown, kJpeg, kPng, kWebp, kHeif, kTiff, kGif, kBmp };
 
 struct DecodeOptions {
   // When > 0, a JPEG is decoded at the smallest DCT scale (1/1, 1/2, 1/4, 1/8) whose output is
-  // still at least this large in both dimensions; other formats decode at full size.
+  // still at least this large in both dimensions; other still formats decode at full size
+  // (video frames are scaled to about this size, see video.h).
   // 0 decodes at full size (the "exact" preprocessing path).
   int target_width = 0;
   int target_height = 0;
   // Images whose width*height exceeds this are refused before any pixel is decoded
   // (decompression bombs). Default 100 megapixels.
   uint64_t max_pixels = 100'000'000;
-  // Apply the EXIF orientation tag so the image is upright.
+  // Apply the EXIF (or TIFF) orientation tag so the image is upright. HEIF is always upright:
+  // libheif applies its rotation/mirror boxes itself.
   bool apply_orientation = true;
 };
 
@@ -38,7 +41,10 @@ ImageFormat SniffFormat(const uint8_t* data, size_t size);
 const char* ImageFormatName(ImageFormat format);
 
 // Decodes an in-memory file. Grayscale, CMYK, 16-bit and alpha inputs all become 8-bit RGB
-// (alpha dropped); ICC profiles are ignored (as TF.js's decoders do).
+// (alpha dropped); ICC profiles are ignored (as TF.js's decoders do). GIF: the first frame on
+// a black canvas of the logical screen size (transparent pixels black). TIFF: the first page.
+// HEIF/HEIC/AVIF: the primary image; Unsupported "HEIF support not in this build" when
+// built without libheif.
 // Errors: Corrupt (malformed/truncated data), Unsupported (unknown format),
 // InvalidArgument (over max_pixels).
 Result<RgbImage> DecodeImage(const uint8_t* data, size_t size, const DecodeOptions& options);

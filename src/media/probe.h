@@ -18,6 +18,11 @@ struct ImageInfo {
   int orientation = 1;        // EXIF orientation tag, 1..8
   int64_t capture_time = 0;   // EXIF DateTimeOriginal as seconds since the epoch (read as UTC); 0 = none
   uint64_t decode_bytes = 0;  // peak bytes DecodeImage() will allocate with the given options
+                              // (an upper bound; the input bytes themselves not counted)
+  // The buffer size DecodeImage() returns with these options (smaller than width x height
+  // for a DCT-scaled JPEG). With apply_orientation off, all sizes are the stored ones.
+  int decode_width = 0;
+  int decode_height = 0;
 };
 
 // Reads headers only. Errors as DecodeImage's (Corrupt, Unsupported, InvalidArgument over
