@@ -10,6 +10,7 @@
 // A missing fixture, photo or model fails with the reason; nothing is skipped.
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <algorithm>
 #include <array>
@@ -105,17 +106,18 @@ Result<Reference> LoadReference(const std::string& photo) {
 
 // Reads <photo>.input.f32: little-endian float32 [1,512,512,3] NHWC.
 Result<at::Tensor> LoadInputTensor(const std::string& photo) {
-  const std::string path = FixtureDir() + "/" + photo + ".input.f32";
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return NotFound(path + ": input tensor fixture missing (run tests/reference/generate.mjs)");
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string path = FixtureDir() + "/" + photo + ".input.f32.gz";
+  gzFile in = gzopen(path.c_str(), "rb");
+  if (in == nullptr) return NotFound(path + ": input tensor fixture missing (run tests/reference/generate.mjs)");
   const size_t expected = size_t{kInputSize} * kInputSize * 3 * sizeof(float);
-  if (bytes.size() != expected) {
-    return Corrupt(path + ": " + std::to_string(bytes.size()) + " bytes, expected " +
-                   std::to_string(expected));
-  }
   at::Tensor t = at::empty({1, kInputSize, kInputSize, 3}, at::kFloat);
-  std::memcpy(t.data_ptr<float>(), bytes.data(), bytes.size());  // x86/ARM hosts are LE
+  const int got = gzread(in, t.data_ptr<float>(), static_cast<unsigned>(expected));  // LE hosts
+  char extra;
+  const bool trailing = gzread(in, &extra, 1) > 0;
+  gzclose(in);
+  if (got != static_cast<int>(expected) || trailing) {
+    return Corrupt(path + ": " + std::to_string(got) + " bytes, expected " + std::to_string(expected));
+  }
   return t;
 }
 
