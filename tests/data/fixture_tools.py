@@ -190,5 +190,88 @@ def cmd_random(dst, n):
     open(dst, "wb").write(data)
 
 
+def exif_with_time(orientation, little_endian, when):
+    """TIFF block: IFD0 (Orientation, ExifIFD pointer) -> Exif IFD (DateTimeOriginal)."""
+    e = "<" if little_endian else ">"
+    text = when.encode() + b"\x00"
+    head = (b"II" if little_endian else b"MM") + struct.pack(e + "HI", 42, 8)
+    exif_ifd_at = 8 + 2 + 2 * 12 + 4
+    ifd0 = struct.pack(e + "H", 2) + struct.pack(e + "HHIHH", 0x0112, 3, 1, orientation, 0) + \
+        struct.pack(e + "HHII", 0x8769, 4, 1, exif_ifd_at) + struct.pack(e + "I", 0)
+    text_at = exif_ifd_at + 2 + 12 + 4
+    exif = struct.pack(e + "H", 1) + struct.pack(e + "HHII", 0x9003, 2, len(text), text_at) + struct.pack(e + "I", 0)
+    return head + ifd0 + exif + text
+
+
+def cmd_jpeg_exif_time(src, orientation, when, dst):
+    data = open(src, "rb").read()
+    payload = b"Exif\x00\x00" + exif_with_time(int(orientation), True, when)
+    app1 = b"\xff\xe1" + struct.pack(">H", len(payload) + 2) + payload
+    open(dst, "wb").write(data[:2] + app1 + data[2:])
+
+
+def cmd_png_exif_time(when, dst):
+    img = quadrants()
+    rows = [bytes(c for px in row for c in px) for row in img]
+    write_png(dst, W, H, 8, 2, rows, [(b"eXIf", exif_with_time(1, False, when))])
+
+
+def bmp_bytes(img, kind):
+    """BMPs by construction from `img`: top-down 24-bit, 4-colour 8-bit palette, 32-bit BI_BITFIELDS."""
+    h, w = len(img), len(img[0])
+    if kind == "topdown24":
+        bpp, palette, masks, rows = 24, b"", b"", [bytes(c for px in row for c in px[::-1]) for row in img]
+        height = -h
+    elif kind == "pal8":
+        colours = sorted({px for row in img for px in row})
+        bpp, masks = 8, b""
+        palette = b"".join(bytes((b, g, r, 0)) for (r, g, b) in colours)
+        rows = [bytes(colours.index(px) for px in row) for row in img[::-1]]
+        height = h
+    else:  # bitfields32: 0x00RRGGBB stored as BGRX little-endian, with explicit masks
+        bpp, palette = 32, b""
+        masks = struct.pack("<III", 0xFF0000, 0x00FF00, 0x0000FF)
+        rows = [b"".join(struct.pack("<I", (r << 16) | (g << 8) | b) for (r, g, b) in row) for row in img[::-1]]
+        height = h
+    stride = ((w * bpp + 31) // 32) * 4
+    pixels = b"".join(r + b"\x00" * (stride - len(r)) for r in rows)
+    compression = 3 if kind == "bitfields32" else 0
+    colours_used = len(palette) // 4
+    dib = struct.pack("<IiiHHIIiiII", 40, w, height, 1, bpp, compression, len(pixels), 2835, 2835, colours_used, 0)
+    offset = 14 + len(dib) + len(masks) + len(palette)
+    return b"BM" + struct.pack("<IHHI", offset + len(pixels), 0, 0, offset) + dib + masks + palette + pixels
+
+
+def cmd_bmp(kind, dst):
+    img = quadrants()
+    if kind == "odd24":  # 63 wide: every row padded
+        img = [row[:63] for row in img]
+        data = bmp_bytes(img, "topdown24")
+    else:
+        data = bmp_bytes(img, kind)
+    open(dst, "wb").write(data)
+
+
+def cmd_cmyk_to_rgb(src, dst):
+    """libtiff's separated->RGB rule (TIFFRGBAImage): R = (255-K)*(255-C)/255, integer."""
+    raw = open(src, "rb").read()
+    out = bytearray()
+    for i in range(0, len(raw), 4):
+        c, m, y, k = raw[i:i + 4]
+        out += bytes(((255 - k) * (255 - c) // 255, (255 - k) * (255 - m) // 255, (255 - k) * (255 - y) // 255))
+    open(dst, "wb").write(out)
+
+
+
+def cmd_check_quadrants(path):
+    """Exits non-zero unless the raw 64x48 RGB frame in `path` shows the upright quadrants."""
+    d = open(path, "rb").read()
+    assert len(d) == W * H * 3, len(d)
+    for (qx, qy), want in QUAD.items():
+        x, y = qx * (W // 2) + W // 4, qy * (H // 2) + H // 4
+        got = d[(y * W + x) * 3:(y * W + x) * 3 + 3]
+        assert all(abs(a - b) <= 20 for a, b in zip(got, want)), (x, y, tuple(got), want)
+
+
 if __name__ == "__main__":
     globals()["cmd_" + sys.argv[1]](*sys.argv[2:] if sys.argv[1] != "webp_exif" else sys.argv[2:5])
