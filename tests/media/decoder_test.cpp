@@ -273,7 +273,7 @@ void ExpectError(const Result<RgbImage>& result, StatusCode code, const std::str
 
 TEST(BrokenInputTest, EmptyFile) { ExpectError(Decode("empty.jpg"), StatusCode::kCorrupt, "empty file"); }
 TEST(BrokenInputTest, RandomBytesNamedJpg) {
-  ExpectError(Decode("random.jpg"), StatusCode::kUnsupported, R"(not a supported image \(JPEG, PNG, WebP\))");
+  ExpectError(Decode("random.jpg"), StatusCode::kUnsupported, R"(not a supported image \(JPEG, PNG, WebP, HEIF, TIFF, GIF, BMP\))");
 }
 TEST(BrokenInputTest, TextFile) {
   ExpectError(Decode("not_an_image.txt"), StatusCode::kUnsupported, "not a supported image.*");
