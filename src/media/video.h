@@ -35,9 +35,15 @@ class VideoFrames {
   virtual ~VideoFrames() = default;
   virtual const VideoInfo& info() const = 0;
   // The next frame at least `interval_s` after the previous one (the first at t=0).
-  // Returns false at the end of the video.
+  // Returns false at the end of the video. Gaps over 2.5 s are crossed by seeking (to the key
+  // frame before, then decoding forward), shorter ones by decoding forward.
+  // Damaged video: the frames decodable before the damage come out first; then one Corrupt
+  // ("video data ends early (at 2.4 s of 5.0 s)", "video data cannot be read: ...", or a run of
+  // undecodable packets), after which Next() returns false. Keep the frames, record the error.
+  // frame->full_width/full_height are the decoded (stored-axes) frame size.
   virtual Result<bool> Next(double interval_s, RgbImage* frame, double* time_s) = 0;
-  // Peak bytes one decoded frame costs (for the memory budget).
+  // Peak bytes one decoded frame costs (for the memory budget): the RGB output (twice when
+  // rotated) plus the decoder's reference frames (17 decoded frames, H.264's worst case).
   virtual uint64_t frame_bytes() const = 0;
 };
 
