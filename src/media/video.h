@@ -40,7 +40,7 @@ class VideoFrames {
   // Damaged video: the frames decodable before the damage come out first; then one Corrupt
   // ("video data ends early (at 2.4 s of 5.0 s)", "video data cannot be read: ...", or a run of
   // undecodable packets), after which Next() returns false. Keep the frames, record the error.
-  // frame->full_width/full_height are the decoded (stored-axes) frame size.
+  // frame->full_width/full_height: the upright frame size before scaling (boxes live there).
   virtual Result<bool> Next(double interval_s, RgbImage* frame, double* time_s) = 0;
   // Peak bytes one decoded frame costs (for the memory budget): the RGB output (twice when
   // rotated) plus the decoder's reference frames (17 decoded frames, H.264's worst case).
