@@ -123,7 +123,11 @@ Result<RgbImage> DecodeHeif(const uint8_t* data, size_t size, const DecodeOption
   if (plane == nullptr || width <= 0 || height <= 0 || stride < width * 3) {
     return Corrupt("truncated or corrupt HEIF: decoder returned no RGB image");
   }
-  MDX_RETURN_IF_ERROR(CheckPixelLimit(width, height, options.max_pixels));
+  // The header's size (ispe) is what ProbeImage promised and the memory budget used.
+  if (width != heif->width || height != heif->height) {
+    return Corrupt("truncated or corrupt HEIF: decoded " + std::to_string(width) + "x" + std::to_string(height) +
+                   " but the header says " + std::to_string(heif->width) + "x" + std::to_string(heif->height));
+  }
   RgbImage image;
   image.width = image.full_width = width;
   image.height = image.full_height = height;

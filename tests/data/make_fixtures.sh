@@ -114,6 +114,7 @@ heif-enc -q 90 -o photo.heic "$tmp/photo.png" > /dev/null
 convert photo.heic -depth 8 rgb:photo_heic.rgb
 heif-enc -A -q 90 -o photo.avif "$tmp/photo.png" > /dev/null
 head -c $(($(stat -c %s photo.heic) / 2)) photo.heic > truncated.heic
+# heif_size_mismatch.heic is a decode_heif_fuzz find (kept as is, not regenerated here).
 
 # --- EXIF DateTimeOriginal (capture time) -------------------------------------------------------
 python3 $T jpeg_exif_time photo.jpg 6 "2021:07:04 12:34:56" exif_time.jpg

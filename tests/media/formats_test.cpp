@@ -138,6 +138,8 @@ TEST(HeifTest, HeicAndAvifAreCloseToTheSource) {
   }
 }
 TEST(HeifTest, Truncated) { ExpectError("truncated.heic", StatusCode::kCorrupt, "HEIF"); }
+// Found by decode_heif_fuzz: the coded image is not the size the header (ispe) declares.
+TEST(HeifTest, HeaderSizeMismatchIsCorrupt) { ExpectError("heif_size_mismatch.heic", StatusCode::kCorrupt, "HEIF"); }
 
 // --- every new format refuses a bomb before decoding ------------------------------------------
 TEST(NewFormatsTest, PixelLimitBeforeDecoding) {
