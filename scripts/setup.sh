@@ -26,7 +26,8 @@ install_debian() {
   local packages=(
     build-essential cmake ninja-build pkg-config ccache
     libtorch-dev libopenblas0-openmp          # LibTorch (CPU); OpenMP OpenBLAS: 15x faster matmul
-    libturbojpeg0-dev libpng-dev libwebp-dev libexif-dev
+    libturbojpeg0-dev libpng-dev libwebp-dev libexif-dev libheif-dev libtiff-dev libgif-dev
+    libavformat-dev libavcodec-dev libswscale-dev libavutil-dev   # video frames (FFmpeg)
     nlohmann-json3-dev libcli11-dev libspdlog-dev libxxhash-dev libsqlite3-dev
     nodejs npm                                 # only to fetch the model with `npm pack`
   )
@@ -47,7 +48,7 @@ install_debian() {
 install_macos() {
   command -v brew >/dev/null || { echo "setup.sh: Homebrew is required on macOS (https://brew.sh)" >&2; exit 1; }
   # Homebrew's pytorch carries LibTorch with Metal (MPS) support.
-  local formulae=(cmake ninja pkg-config ccache pytorch jpeg-turbo libpng webp libexif
+  local formulae=(cmake ninja pkg-config ccache pytorch jpeg-turbo libpng webp libexif libheif libtiff giflib ffmpeg
                   nlohmann-json cli11 spdlog xxhash sqlite node)
   [ "$WITH_TESTS" = ON ] && formulae+=(googletest)
   brew install "${formulae[@]}"

@@ -14,6 +14,7 @@ using Command = std::function<int()>;
 Command RegisterDetect(CLI::App& app);
 Command RegisterDoctor(CLI::App& app);
 Command RegisterConfig(CLI::App& app);
+Command RegisterIndex(CLI::App& app);
 Command RegisterSearch(CLI::App& app);
 Command RegisterStatus(CLI::App& app);
 Command RegisterErrors(CLI::App& app);

@@ -42,9 +42,9 @@ class ProgressPrinter {
   explicit ProgressPrinter(bool quiet) : quiet_(quiet), tty_(::isatty(STDERR_FILENO) == 1) {}
 
   void Update(const pipeline::IndexProgress& p) {
-    if (quiet_ || p.total == 0) return;
+    if (quiet_ || p.total == 0 || finished_) return;
     const auto now = std::chrono::steady_clock::now();
-    const bool finished = p.done >= p.total;
+    const bool finished = finished_ = p.done >= p.total;
     const double since_last = std::chrono::duration<double>(now - last_).count();
     if (!finished && since_last < (tty_ ? 0.2 : 10.0)) return;
     last_ = now;
@@ -72,6 +72,7 @@ class ProgressPrinter {
  private:
   const bool quiet_;
   const bool tty_;
+  bool finished_ = false;
   std::chrono::steady_clock::time_point last_{};
 };
 
@@ -83,7 +84,7 @@ void PrintSummary(const pipeline::IndexSummary& s, const std::string& device, co
               device.c_str(), (long long)s.done, (long long)s.failed,
               s.cancelled ? " (interrupted: run again to resume)" : "");
   if (s.video_frames > 0) std::printf("video frames analysed: %lld\n", (long long)s.video_frames);
-  std::printf("time %.2f s, %.1f images/s, peak memory %s (budget for images in flight %s), batch %d\n",
+  std::printf("time %.2f s, %.1f images/s, peak memory %s (budget for images in flight %s), final batch size %d\n",
               s.seconds, s.images_per_s, FormatBytes(s.peak_rss).c_str(), FormatBytes(s.budget_bytes).c_str(),
               s.final_batch_size);
   std::printf("stage time: read+decode %.2f s (all workers), inference %.2f s, catalog writes %.2f s\n",

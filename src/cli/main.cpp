@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
     commands[app.get_subcommands({})[before]] = std::move(command);
   };
   add(RegisterDetect);
+  add(RegisterIndex);
   add(RegisterDoctor);
   add(RegisterConfig);
   add(RegisterSearch);

@@ -11,7 +11,6 @@
 #include "engine/torch_device.h"
 #include "model/nms.h"
 #include "model/tfjs/graph_model.h"
-#include "model/tfjs/ops/resize.h"
 
 namespace mediadex::model {
 namespace {
@@ -73,21 +72,18 @@ class CenternetDetector final : public Detector {
       at::Tensor pixels = at::from_blob(const_cast<uint8_t*>(image->pixels.data()),
                                         {1, image->height, image->width, 3}, at::kByte)
                               .to(device);
-      const bool full_size = image->width == image->full_width && image->height == image->full_height;
-      resized.push_back(full_size ? tfjs::ResizeBilinearNhwc(pixels.to(at::kFloat), info_.input_height,
-                                                             info_.input_width, /*align_corners=*/false,
-                                                             /*half_pixel_centers=*/false)
-                                  : ResizeScaledDecode(pixels, *image));
+      resized.push_back(Resize(pixels, *image));
     }
     return resized.size() == 1 ? resized.front() : at::cat(resized, 0);
   }
 
-  // A JPEG decoded at DCT scale 1/k: sample it where TF's legacy resizeBilinear samples the
-  // full-size decode. Output pixel i reads full-size coordinate x = i * full / out; buffer pixel j
-  // is the average of full pixels [jk, jk + k), centred at jk + (k - 1) / 2, so x lies at
-  // x / k - (k - 1) / (2k) in the buffer. Without this shift every box moves by (k-1)/2 pixels
-  // and scores drift; with it the fast path stays within the reference test's bounds.
-  at::Tensor ResizeScaledDecode(const at::Tensor& pixels, const RgbImage& image) const {
+  // tf.image.resizeBilinear (legacy: align_corners = half_pixel_centers = false) of the photo
+  // at its full size: output pixel i reads full-size coordinate x = i * full / out, computed in
+  // float as TF does. For a JPEG decoded at DCT scale 1/k, buffer pixel j is the average of full
+  // pixels [jk, jk + k), centred at jk + (k - 1) / 2, so x lies at x / k - (k - 1) / (2k) in the
+  // buffer (k = 1: exactly TF's formula). The few rows and columns needed are gathered while
+  // still uint8, so a 100 MP photo never exists as floats.
+  at::Tensor Resize(const at::Tensor& pixels, const RgbImage& image) const {
     auto axis = [&](int64_t buffer, int64_t full, int64_t out, at::Tensor* lo, at::Tensor* hi, at::Tensor* w) {
       const float scale = static_cast<float>(full) / static_cast<float>(out);
       const float k = static_cast<float>(full) / static_cast<float>(buffer);

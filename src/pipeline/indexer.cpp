@@ -16,6 +16,7 @@
 #include <unordered_set>
 
 #include "core/bounded_queue.h"
+#include "core/config.h"
 #include "core/hash.h"
 #include "core/memory.h"
 #include "media/probe.h"

@@ -59,7 +59,7 @@ Finished Wait(const Child& child) {
   return f;
 }
 
-// file name -> its detections, and file name -> how many analysis rows it has.
+// path -> its detections, sorted.
 std::map<std::string, std::vector<std::string>> Detections(const std::string& catalog_path) {
   auto c = catalog::OpenCatalog(catalog_path);
   EXPECT_TRUE(c.ok()) << c.status().ToString();
@@ -68,7 +68,7 @@ std::map<std::string, std::vector<std::string>> Detections(const std::string& ca
   auto rows = (*c)->ExportAll(0);
   EXPECT_TRUE(rows.ok());
   for (const auto& row : *rows) {
-    auto& v = out[fs::path(row.path).filename().string()];
+    auto& v = out[row.path];
     for (const auto& d : row.detections) {
       char buf[96];
       std::snprintf(buf, sizeof(buf), "%s %.3f %.0f,%.0f,%.0f,%.0f", d.detection.label.c_str(), d.detection.score,
@@ -92,34 +92,39 @@ void BuildLibrary(TempLibrary& lib, int copies) {
 
 TEST(CrashTest, KillNineAtRandomMomentsThenResumeGivesTheUninterruptedResult) {
   TempLibrary lib("crash");
-  BuildLibrary(lib, 4);  // 24 photos + 1 broken
+  BuildLibrary(lib, 8);  // 48 photos + 1 broken
   const std::string reference = lib.catalog("reference.db");
+  const auto start = std::chrono::steady_clock::now();
   Finished ref = Wait(StartIndex(lib, reference, {"--batch-size", "2"}));
+  const int run_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                          std::chrono::steady_clock::now() - start).count());
   ASSERT_EQ(ref.exit_code, 1) << "one broken file: partial failure";
   const auto expected = Detections(reference);
-  ASSERT_EQ(expected.size(), 25u);
+  ASSERT_EQ(expected.size(), 48u) << "the export lists the photos with results";
 
   const std::string crashed = lib.catalog("crashed.db");
   std::mt19937 rng(12345);
-  std::uniform_int_distribution<int> delay_ms(300, 4000);
+  // Kill at random moments, from start-up (model loading) to a third of a full run in, again
+  // and again, until a run gets to finish on its own.
+  std::uniform_int_distribution<int> delay_ms(run_ms / 10, run_ms / 3);
   int kills = 0;
-  for (int attempt = 0; attempt < 6; ++attempt) {
+  for (int attempt = 0; attempt < 20; ++attempt) {
     Child child = StartIndex(lib, crashed, {"--batch-size", "2"});
     std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
     kill(child.pid, SIGKILL);
-    Finished f = Wait(child);
-    kills += f.killed;
+    if (!Wait(child).killed) break;  // it had finished: nothing left to interrupt
+    ++kills;
   }
-  EXPECT_GE(kills, 3) << "most runs must have been killed mid-way for this test to mean anything";
+  EXPECT_GE(kills, 3) << "the runs must have been killed mid-way for this test to mean anything";
   Finished last = Wait(StartIndex(lib, crashed, {"--batch-size", "2"}));
-  EXPECT_EQ(last.exit_code, 1);
+  EXPECT_TRUE(last.exit_code == 0 || last.exit_code == 1) << last.exit_code;
   EXPECT_EQ(Detections(crashed), expected) << "every file done exactly once, same detections";
 
   auto c = catalog::OpenCatalog(crashed);
   ASSERT_TRUE(c.ok());
   auto summary = (*c)->Summary(0);
   ASSERT_TRUE(summary.ok());
-  EXPECT_EQ(summary->done, 24);
+  EXPECT_EQ(summary->done, 48);
   EXPECT_EQ(summary->failed, 1);
   EXPECT_EQ(summary->pending, 0);
 }
