@@ -29,8 +29,9 @@ install_debian() {
     libturbojpeg0-dev libpng-dev libwebp-dev libexif-dev libheif-dev libtiff-dev libgif-dev
     libavformat-dev libavcodec-dev libswscale-dev libavutil-dev   # video frames (FFmpeg)
     nlohmann-json3-dev libcli11-dev libspdlog-dev libxxhash-dev libsqlite3-dev
-    nodejs npm                                 # only to fetch the model with `npm pack`
   )
+  # npm only fetches the model (`npm pack`); keep a Node.js that is already there.
+  command -v npm >/dev/null || packages+=(nodejs npm)
   if [ "$WITH_TESTS" = ON ]; then
     packages+=(libgtest-dev libgmock-dev python3-torch clang libclang-rt-14-dev imagemagick)
   fi
