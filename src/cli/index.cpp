@@ -132,11 +132,7 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
     options.decode.target_height = (*detector)->info().decode_height;
   }
   options.detect = engine->detect;
-  char settings[160];
-  std::snprintf(settings, sizeof(settings), "score_min=%g;iou=%g;max=%d;preprocess=%s",
-                engine->detect.score_min, engine->detect.nms_iou, engine->detect.max_detections,
-                config->Get("preprocess").c_str());
-  options.settings = settings;
+  options.settings = pipeline::ResultSettings(engine->detect, config->Get("preprocess"));
   options.batch_size = static_cast<int>(*batch_size);
   options.concurrency = static_cast<int>(*concurrency);
   options.max_memory = *max_memory;

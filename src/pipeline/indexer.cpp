@@ -543,6 +543,13 @@ class IndexRun {
 
 }  // namespace
 
+std::string ResultSettings(const model::DetectOptions& detect, const std::string& preprocess) {
+  char settings[160];
+  std::snprintf(settings, sizeof(settings), "score_min=%g;iou=%g;max=%d;preprocess=%s", detect.score_min,
+                detect.nms_iou, detect.max_detections, preprocess.c_str());
+  return settings;
+}
+
 Result<IndexSummary> RunIndex(const model::Detector& detector, catalog::Catalog& catalog,
                               const IndexOptions& options) {
   IndexSummary summary;

@@ -68,6 +68,10 @@ struct IndexSummary {
   bool cancelled = false;
 };
 
+// The part of IndexOptions::settings that changes results: results computed with other values
+// are kept apart, and files are analysed again for the new ones.
+std::string ResultSettings(const model::DetectOptions& detect, const std::string& preprocess);
+
 // Scans options.roots, reconciles with the catalog (new, changed, moved, gone files), then
 // analyses every present file that has no current result for this detector and settings.
 // Errors: only what stops the whole run (catalog unusable, memory limit below what the runtime
