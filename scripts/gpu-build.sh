@@ -123,7 +123,7 @@ if [ $RUN_TESTS = 1 ]; then
     n=$(ctest --test-dir "$BUILD_DIR" -N -L "^$label\$" "${ex[@]}" 2>/dev/null | awk '/Total Tests:/ {print $3}')
     if [ "${n:-0}" = 0 ]; then say "ctest -L $label: no tests"; continue; fi
     say "ctest -L $label ${ex[*]} ($n tests, $(stamp))"
-    ctest --test-dir "$BUILD_DIR" -L "^$label\$" "${ex[@]}" -j "$JOBS" --timeout 300 --output-on-failure \
+    ctest --test-dir "$BUILD_DIR" -L "^$label\$" "${ex[@]}" -j "$JOBS" --timeout 150 --output-on-failure \
       > "$OUT_DIR/ctest-$label.log" 2>&1 || status=1
     grep -E 'tests passed|tests failed|\*\*\*|Failed|Not Run|Total Test time' "$OUT_DIR/ctest-$label.log" | tee -a "$SUMMARY"
   done
