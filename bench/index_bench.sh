@@ -109,4 +109,4 @@ for v in md_c1:"--concurrency 1" md_c2:"--concurrency 2" md_t1:"--threads 1"; do
   echo "| \`${v#*:}\` | $(ips "$name") | $(rss_mb "$name") MB | $(wall_s "$name") | $(cpu_pct "$name") | $(stages "$name") |"
 done
 echo
-echo "$(date -u +%F), $(nproc) cores: $cpu, ${mem_gib} GiB RAM, load before the run $load_before, $(node --version), command: \`bench/index_bench.sh $N $NODE_VARIANTS\`"
+echo "$(date -u +%F), $(nproc) cores: $cpu, ${mem_gib} GiB RAM, load average before/after $load_before -> $(cut -d' ' -f1-3 /proc/loadavg | tr ' ' '/'), $(node --version), command: \`bench/index_bench.sh $N $NODE_VARIANTS\`"
