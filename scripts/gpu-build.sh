@@ -87,6 +87,13 @@ else
   say "bundle: none (.deps/root missing): dependencies from the system"
 fi
 
+# tests/CMakeLists.txt reads the test photos from ../shared/testdata/photos (else the 6 of
+# samples/); where that is missing and gpu-deps.sh carried them, put them there.
+if [ $RUN_TESTS = 1 ] && [ ! -e ../shared/testdata/photos ] && [ -f .deps/photos/SOURCES.md ]; then
+  mkdir -p ../shared/testdata && ln -s "$PWD/.deps/photos" ../shared/testdata/photos &&
+    say "test photos: ../shared/testdata/photos -> .deps/photos"
+fi
+
 # Tests that need what this build lacks fail loudly by design; leave those out of the run, by
 # name, and say so (FFmpeg is never carried; HEIF only when the bundle has it).
 if [ -z "${CTEST_EXCLUDE+x}" ]; then

@@ -104,4 +104,9 @@ done
 
 # What travels: one compressed file (the tree it unpacks to is ~40 MB, over the carry budget).
 tar -C "$DEPS" -cJf "$DEPS/bundle.tar.xz" root packages.txt sonames.txt bundle.env
+# The test photos (../shared/testdata/photos, 5 MB) travel beside the bundle when present: the
+# media tests want all 13 of them, and only samples/ (6) is in the repository.
+if [ -d ../shared/testdata/photos ]; then
+  rm -rf "$DEPS/photos" && cp -r ../shared/testdata/photos "$DEPS/photos"
+fi
 echo "==> .deps/bundle.tar.xz: $(du -h "$DEPS/bundle.tar.xz" | cut -f1), unpacked $(du -sh "$ROOT" | cut -f1) ($(wc -l < "$DEPS/packages.txt") packages, HEIF=$WITH_HEIF, FFmpeg=OFF)"
