@@ -14,6 +14,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <thread>
 
 #include "engine/device.h"
 #include "media/decoder.h"
@@ -32,14 +33,14 @@ int main(int argc, char** argv) {
   CLI::App app{"mediadex detection benchmark"};
   std::string photos_dir, model_path = "models/centernet.json", device_request = "auto";
   double seconds = 20;
-  int batch_size = 8, threads = 0, decode_threads = 0;
+  int batch_size = 8, threads = 0, decode_threads = 3;
   app.add_option("--photos", photos_dir, "folder of photos")->required();
   app.add_option("--model", model_path);
   app.add_option("--device", device_request);
   app.add_option("--seconds", seconds, "time per measurement");
   app.add_option("--batch-size", batch_size);
-  app.add_option("--threads", threads, "inference threads (0 = all cores)");
-  app.add_option("--decode-threads", decode_threads, "decode threads (0 = all cores)");
+  app.add_option("--threads", threads, "inference threads (0 = all cores model-only, the cores the decoders leave end-to-end, as the CLI)");
+  app.add_option("--decode-threads", decode_threads, "decode threads end-to-end (the CLI's --concurrency)");
   CLI11_PARSE(app, argc, argv);
   spdlog::set_level(spdlog::level::warn);
 
@@ -93,7 +94,9 @@ int main(int argc, char** argv) {
   }
   const double model_only = done / Since(start);
 
-  // end-to-end: files to boxes.
+  // end-to-end: files to boxes, threads split as `mediadex detect` splits them.
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  engine::SetCpuThreads(threads > 0 ? threads : std::max(1, cores - decode_threads));
   pipeline::DetectFilesOptions run;
   run.batch_size = batch_size;
   run.decode_threads = decode_threads;
@@ -111,7 +114,7 @@ int main(int argc, char** argv) {
   nlohmann::json out = {{"engine", "mediadex"},
                         {"device", choice->device.name},
                         {"device_description", choice->device.description},
-                        {"threads", engine::CpuThreads()},
+                        {"threads_end_to_end", engine::CpuThreads()},
                         {"batch_size", batch_size},
                         {"images", files.size()},
                         {"failed", failed},

@@ -20,7 +20,7 @@ for set in "$PHOTOS" "$LARGE"; do
   name=$(basename "$set")
   md=$(build/bench/detect_bench --photos "$set" --model models/centernet.json --seconds "$SECONDS_PER" --batch-size 8)
   tj=$(node bench/tfjs/bench.mjs --model models/centernet.json --photos "$set" --seconds "$SECONDS_PER" 2>/dev/null)
-  echo "| $name | mediadex ($(field "$md" device), $(field "$md" threads) threads) | $(field "$md" model_only_ips) | $(field "$md" end_to_end_ips) |"
+  echo "| $name | mediadex ($(field "$md" device), $(field "$md" threads_end_to_end) inference threads end-to-end) | $(field "$md" model_only_ips) | $(field "$md" end_to_end_ips) |"
   echo "| $name | TF.js $(field "$tj" tfjs_version) wasm (SIMD $(field "$tj" simd)) | $(field "$tj" model_only_ips) | $(field "$tj" end_to_end_ips) |"
 done
 echo

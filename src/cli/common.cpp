@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <thread>
 
 namespace mediadex::cli {
 namespace fs = std::filesystem;
@@ -37,7 +38,7 @@ Result<Config> SettingsFlags::Resolve() const {
 }
 
 const std::vector<std::string>& EngineKeys() {
-  static const std::vector<std::string> kKeys = {"device", "metal_env", "threads", "model",
+  static const std::vector<std::string> kKeys = {"device", "metal_env", "threads", "precision", "model",
                                                  "min_score", "iou", "max_detections"};
   return kKeys;
 }
@@ -45,6 +46,7 @@ const std::vector<std::string>& EngineKeys() {
 Result<EngineOptions> EngineOptionsFrom(const Config& config) {
   EngineOptions o;
   o.device.request = config.Get("device");
+  o.precision = config.Get("precision");
   auto metal = config.GetBool("metal_env");
   auto threads = config.GetInt("threads");
   auto min_score = config.GetDouble("min_score");
@@ -86,11 +88,13 @@ std::string DefaultModelPath() {
   return (fs::path("models") / kName).string();
 }
 
-Result<engine::DeviceChoice> SetUpDevice(const EngineOptions& options) {
+Result<engine::DeviceChoice> SetUpDevice(const EngineOptions& options, int decode_threads) {
   auto choice = engine::PickDevice(options.device);
   if (!choice.ok()) return choice.status();
   for (const auto& note : choice->notes) spdlog::warn("{}", note);
-  engine::SetCpuThreads(options.threads);
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  engine::SetCpuThreads(options.threads > 0 ? options.threads : std::max(1, cores - decode_threads));
+  engine::PrepareDevice(choice->device);
   spdlog::info("device: {} ({}) - {}", choice->device.name, choice->device.description,
                choice->reason);
   return choice;
@@ -98,7 +102,12 @@ Result<engine::DeviceChoice> SetUpDevice(const EngineOptions& options) {
 
 Result<std::unique_ptr<model::Detector>> LoadModel(const EngineOptions& options,
                                                    const engine::DeviceInfo& device) {
-  return model::LoadDetector({options.model_path}, device);
+  auto precision = engine::ResolvePrecision(options.precision, device);
+  if (!precision.ok()) return precision.status();
+  model::ModelSpec spec;
+  spec.path = options.model_path;
+  spec.precision = *precision;
+  return model::LoadDetector(spec, device);
 }
 
 void PrintError(const std::string& message) {

@@ -97,7 +97,7 @@ int RunDetect(const DetectArgs& args) {
     return Fail(InvalidArgument("preprocess must be fast or exact, not '" + preprocess + "'"));
   }
 
-  auto choice = SetUpDevice(*engine);
+  auto choice = SetUpDevice(*engine, static_cast<int>(std::max<int64_t>(1, *concurrency)));
   if (!choice.ok()) return Fail(choice.status());
   auto detector = LoadModel(*engine, choice->device);
   if (!detector.ok()) return Fail(detector.status());
@@ -131,8 +131,9 @@ int RunDetect(const DetectArgs& args) {
 Command RegisterDetect(CLI::App& app) {
   auto args = std::make_shared<DetectArgs>();
   CLI::App* sub = app.add_subcommand("detect", "detect objects in photos and print them");
-  args->settings.Add(*sub, {"device", "threads", "model", "min_score", "iou", "max_detections",
-                           "preprocess", "batch_size", "concurrency", "max_pixels", "extensions"});
+  auto keys = EngineKeys();
+  keys.insert(keys.end(), {"preprocess", "batch_size", "concurrency", "max_pixels", "extensions"});
+  args->settings.Add(*sub, keys);
   sub->add_option("images", args->inputs, "image files or folders")->required();
   sub->add_flag("--json", args->json, "one JSON object per line per image");
   return [args] { return RunDetect(*args); };

@@ -65,7 +65,7 @@ int RunDoctor(const SettingsFlags& settings) {
     Row("device found", line);
   }
 
-  auto choice = SetUpDevice(options);
+  auto choice = SetUpDevice(options, /*decode_threads=*/0);
   if (!choice.ok()) {
     Row("device used", "NONE: " + choice.status().message());
     std::printf("result: BROKEN\n");

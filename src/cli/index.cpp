@@ -117,7 +117,7 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
 
   auto catalog = OpenCatalogFromConfig(*config, /*create=*/true);
   if (!catalog.ok()) return Fail(catalog.status());
-  auto choice = SetUpDevice(*engine);
+  auto choice = SetUpDevice(*engine, static_cast<int>(*concurrency));
   if (!choice.ok()) return Fail(choice.status());
   auto detector = LoadModel(*engine, choice->device);
   if (!detector.ok()) return Fail(detector.status());
@@ -157,9 +157,10 @@ Command RegisterIndex(CLI::App& app) {
   auto args = std::make_shared<IndexArgs>();
   auto quiet = std::make_shared<bool>(false);
   CLI::App* sub = app.add_subcommand("index", "index a library: detect objects in every photo and video, incrementally");
-  args->settings.Add(*sub, {"device", "threads", "model", "min_score", "iou", "max_detections", "preprocess",
-                            "batch_size", "concurrency", "max_memory", "max_pixels", "catalog", "extensions",
-                            "include_hidden", "video_interval"});
+  auto keys = EngineKeys();
+  keys.insert(keys.end(), {"preprocess", "batch_size", "concurrency", "max_memory", "max_pixels", "catalog",
+                           "extensions", "include_hidden", "video_interval"});
+  args->settings.Add(*sub, keys);
   sub->add_option("paths", args->roots, "folders (or files) to index")->required();
   sub->add_flag("--quiet", *quiet, "no progress and no summary; errors only");
   return [args, quiet] {

@@ -3,6 +3,7 @@
 // source compiles against Debian's CPU LibTorch, a CUDA LibTorch and macOS's MPS LibTorch.
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
 #include <ATen/Version.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/core/Device.h>
@@ -190,6 +191,59 @@ BuildInfo GetBuildInfo() {
   info.mps_built = at::hasMPS();
   info.parallel_info = at::get_parallel_info();
   return info;
+}
+
+const char* PrecisionName(Precision precision) {
+  switch (precision) {
+    case Precision::kFp32: return "fp32";
+    case Precision::kFp16: return "fp16";
+    case Precision::kBf16: return "bf16";
+  }
+  return "?";
+}
+
+Result<Precision> ResolvePrecision(const std::string& name, const DeviceInfo& device) {
+  const bool gpu = device.kind != DeviceKind::kCpu;
+  if (name == "auto" || name.empty()) return gpu && device.fp16 ? Precision::kFp16 : Precision::kFp32;
+  if (name == "fp32") return Precision::kFp32;
+  if (name != "fp16" && name != "bf16") {
+    return InvalidArgument("--precision " + name + ": expected auto, fp32, fp16 or bf16");
+  }
+  if (!gpu) return InvalidArgument("--precision " + name + ": half precision is for GPUs; the CPU runs fp32");
+  if (name == "bf16" && !device.bf16) return InvalidArgument("--precision bf16: " + device.name + " has no fast bf16");
+  return name == "fp16" ? Precision::kFp16 : Precision::kBf16;
+}
+
+void PrepareDevice(const DeviceInfo& device) {
+  // Fixed input shapes (the model's 512x512): let cuDNN time its algorithms once and keep the
+  // fastest.
+  if (device.kind == DeviceKind::kCuda) at::globalContext().setBenchmarkCuDNN(true);
+}
+
+PrecisionScope::PrecisionScope(const DeviceInfo& device, Precision precision) {
+  if (precision == Precision::kFp32 || device.kind == DeviceKind::kCpu) return;
+  const at::ScalarType dtype = precision == Precision::kFp16 ? at::kHalf : at::kBFloat16;
+  type_ = device.kind == DeviceKind::kCuda ? c10::DeviceType::CUDA : c10::DeviceType::MPS;
+#if TORCH_VERSION_MAJOR >= 2
+  previous_ = at::autocast::is_autocast_enabled(type_);
+  at::autocast::set_autocast_dtype(type_, dtype);
+  at::autocast::set_autocast_enabled(type_, true);
+#else
+  if (type_ != c10::DeviceType::CUDA) return;  // LibTorch 1.x autocasts CUDA only
+  previous_ = at::autocast::is_enabled();
+  at::autocast::set_autocast_gpu_dtype(dtype);
+  at::autocast::set_enabled(true);
+#endif
+  active_ = true;
+}
+
+PrecisionScope::~PrecisionScope() {
+  if (!active_) return;
+#if TORCH_VERSION_MAJOR >= 2
+  at::autocast::set_autocast_enabled(type_, previous_);
+#else
+  at::autocast::set_enabled(previous_);
+#endif
 }
 
 c10::Device ToTorchDevice(const DeviceInfo& device) {

@@ -50,6 +50,18 @@ struct DeviceChoice {
 // and falls back to the best device.
 Result<DeviceChoice> PickDevice(const DeviceRequest& request);
 
+// Arithmetic precision of a forward pass.
+enum class Precision { kFp32, kFp16, kBf16 };
+const char* PrecisionName(Precision precision);
+
+// "fp32" | "fp16" | "bf16" | "auto". auto = fp16 where the device does it fast (CUDA, MPS),
+// fp32 elsewhere: the fastest that keeps detections equal (fp16 vs fp32 is checked by the gpu
+// tests). Half precision on the CPU is emulated and slower: InvalidArgument.
+Result<Precision> ResolvePrecision(const std::string& name, const DeviceInfo& device);
+
+// One-time settings for fast inference on `device` (cuDNN autotuning on CUDA).
+void PrepareDevice(const DeviceInfo& device);
+
 // Sets LibTorch's intra-op threads (0 = number of cores). Inter-op threads stay at 1:
 // mediadex parallelises across images itself.
 void SetCpuThreads(int threads);

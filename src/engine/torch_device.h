@@ -14,6 +14,22 @@ c10::Device ToTorchDevice(const DeviceInfo& device);
 // Waits until all queued work on `device` has finished (no-op on CPU).
 void Synchronize(const DeviceInfo& device);
 
+// While alive, convolutions and matrix products on `device` run in `precision` (LibTorch's
+// autocast; accumulation and numerically sensitive ops stay fp32). A no-op for kFp32.
+// Thread-local, like autocast itself: create it on the thread that runs the forward pass.
+class PrecisionScope {
+ public:
+  PrecisionScope(const DeviceInfo& device, Precision precision);
+  ~PrecisionScope();
+  PrecisionScope(const PrecisionScope&) = delete;
+  PrecisionScope& operator=(const PrecisionScope&) = delete;
+
+ private:
+  bool active_ = false;
+  bool previous_ = false;
+  c10::DeviceType type_ = c10::DeviceType::CPU;
+};
+
 // Runs `fn`, turning LibTorch exceptions into a Status: CUDA/MPS/host allocation failures
 // become OutOfMemory (so callers can halve their batch), other c10::Errors DeviceError.
 template <typename Fn>

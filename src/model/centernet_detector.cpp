@@ -20,10 +20,11 @@ constexpr const char* kDetectionsOutput = "tower_0/detections";
 class CenternetDetector final : public Detector {
  public:
   CenternetDetector(std::unique_ptr<tfjs::GraphModel> graph, ModelInfo info,
-                    engine::DeviceInfo device, std::string input_name)
+                    engine::DeviceInfo device, engine::Precision precision, std::string input_name)
       : graph_(std::move(graph)),
         info_(std::move(info)),
         device_(std::move(device)),
+        precision_(precision),
         input_name_(std::move(input_name)) {}
 
   const ModelInfo& info() const override { return info_; }
@@ -39,6 +40,7 @@ class CenternetDetector final : public Detector {
     Status graph_status;  // the executor's own status keeps its code (e.g. OutOfMemory)
     Status status = engine::CatchTorch("centernet forward", [&] {
       at::NoGradGuard no_grad;
+      engine::PrecisionScope precision(device_, precision_);
       for (size_t begin = 0; begin < batch.size(); begin += chunk) {
         const std::vector<const RgbImage*> slice(batch.begin() + begin,
                                                  batch.begin() + std::min(batch.size(), begin + chunk));
@@ -158,13 +160,15 @@ class CenternetDetector final : public Detector {
   std::unique_ptr<tfjs::GraphModel> graph_;
   ModelInfo info_;
   engine::DeviceInfo device_;
+  engine::Precision precision_;
   std::string input_name_;
 };
 
 }  // namespace
 
-Result<std::unique_ptr<Detector>> LoadCenternetDetector(const std::string& model_json_path,
+Result<std::unique_ptr<Detector>> LoadCenternetDetector(const ModelSpec& spec,
                                                         const engine::DeviceInfo& device) {
+  const std::string& model_json_path = spec.path;
   auto graph = tfjs::GraphModel::Load(model_json_path, engine::ToTorchDevice(device));
   if (!graph.ok()) return graph.status();
   const auto& inputs = (*graph)->inputs();
@@ -192,7 +196,7 @@ Result<std::unique_ptr<Detector>> LoadCenternetDetector(const std::string& model
   if (!version.ok()) return version.status();
   info.version = *version;
   return std::unique_ptr<Detector>(std::make_unique<CenternetDetector>(
-      std::move(graph).value(), std::move(info), device, inputs[0].name));
+      std::move(graph).value(), std::move(info), device, spec.precision, inputs[0].name));
 }
 
 }  // namespace mediadex::model

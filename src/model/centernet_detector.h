@@ -13,7 +13,7 @@ namespace mediadex::model {
 
 // Loads a TF.js graph model with a single image input [1,H,W,3] (0..255 floats) and a
 // detections output [1,N,6]; CenterNet from human is the one we ship.
-Result<std::unique_ptr<Detector>> LoadCenternetDetector(const std::string& model_json_path,
+Result<std::unique_ptr<Detector>> LoadCenternetDetector(const ModelSpec& spec,
                                                         const engine::DeviceInfo& device);
 
 }  // namespace mediadex::model

@@ -16,7 +16,7 @@ Result<std::unique_ptr<Detector>> LoadDetector(const ModelSpec& spec,
     return NotFound(spec.path + ": model file not found (run scripts/fetch-model.sh, or pass --model)");
   }
   const std::string ext = path.extension().string();
-  if (ext == ".json") return LoadCenternetDetector(spec.path, device);
+  if (ext == ".json") return LoadCenternetDetector(spec, device);
   if (ext == ".torchscript" || ext == ".pt" || ext == ".ts") return LoadYoloDetector(spec.path, device);
   return Unsupported(spec.path +
                      ": unknown model format (expected a TF.js model.json or a .torchscript file)");

@@ -31,9 +31,10 @@ struct ModelSpec {
   // A TF.js graph model (`model.json`, weights beside it) or a TorchScript detector
   // (`*.torchscript`, Ultralytics YOLOv5/v8/11 export layout). The format is told by the file.
   std::string path;
+  // Arithmetic of the forward pass: fp16/bf16 run convolutions in half precision on GPUs
+  // (engine::ResolvePrecision picks one for "auto").
+  engine::Precision precision = engine::Precision::kFp32;
 };
-
-enum class Precision { kFp32, kFp16, kBf16 };
 
 struct DetectOptions {
   float score_min = 0.2f;   // drop detections below this score (human's minConfidence)
