@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# bench/gpu/run.sh [BUILD_DIR] [N]: every GPU figure of docs/performance.md in one go, on the
+# machine it runs on (needs a CUDA build: scripts/gpu-build.sh). Writes JSON lines and logs to
+# ${OUT:-/tmp/mediadex-gpu-bench}.
+#   1. model-only images/s at batch 1, 8, 64, 256 in fp32 and fp16;
+#   2. decode-only images/s for 4000x3000 JPEGs, CPU threads (fast and full-size);
+#   3. end-to-end `mediadex index` of N (default 2000) such JPEGs on the GPU, with GPU use and
+#      host memory, and the same binary on the CPU over the first 100 of them.
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+BUILD=${1:-build-cuda}
+N=${2:-2000}
+RESULTS=${OUT:-/tmp/mediadex-gpu-bench}
+mkdir -p "$RESULTS"
+LIB=/tmp/mediadex-lib-$N
+CORES=$(nproc)
+PHOTOS=samples
+[ -d ../shared/testdata/photos ] && PHOTOS=../shared/testdata/photos
+
+nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$RESULTS/gpu.txt"
+echo "== model-only"
+for p in fp32 fp16; do
+  for b in 1 8 64 256; do
+    MEDIADEX_BENCH_MODEL_ONLY=1 "$BUILD/bench/detect_bench" --photos "$PHOTOS" --model models/centernet.json \
+      --device cuda --precision $p --batch-size $b --seconds 5 | tee -a "$RESULTS/model_only.jsonl"
+  done
+done
+
+echo "== library ($N JPEGs of 4000x3000)"
+python3 bench/gpu/make_library.py "$PHOTOS" "$LIB" "$N"
+mkdir -p "$LIB-sample" && ls "$LIB" | head -64 | while read -r f; do ln -sf "$LIB/$f" "$LIB-sample/$f"; done
+
+echo "== decode-only, $CORES CPU threads"
+"$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads "$CORES" --seconds 8 | tee -a "$RESULTS/decode.jsonl"
+"$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads "$CORES" --seconds 8 --exact | tee -a "$RESULTS/decode.jsonl"
+
+echo "== end-to-end, GPU"
+nvidia-smi dmon -s u -d 1 > "$RESULTS/dmon.txt" 2>&1 &
+DMON=$!
+rm -f /tmp/gpu.db*
+/usr/bin/time -v "$BUILD/mediadex" index --device cuda --concurrency $((CORES - 1)) --batch-size 64 \
+  --catalog /tmp/gpu.db "$LIB" > "$RESULTS/index_gpu.txt" 2> "$RESULTS/index_gpu.time"
+kill $DMON 2>/dev/null
+cat "$RESULTS/index_gpu.txt"
+grep -E "Maximum resident|Elapsed" "$RESULTS/index_gpu.time"
+awk '$1 ~ /^[0-9]+$/ { n++; s += $2 } END { if (n) printf "GPU SM utilisation: mean %.0f%% over %d s\n", s / n, n }' "$RESULTS/dmon.txt"
+
+echo "== end-to-end, same binary on the CPU (first 100)"
+mkdir -p "$LIB-100" && ls "$LIB" | head -100 | while read -r f; do ln -sf "$LIB/$f" "$LIB-100/$f"; done
+rm -f /tmp/cpu.db*
+"$BUILD/mediadex" index --device cpu --catalog /tmp/cpu.db "$LIB-100" > "$RESULTS/index_cpu.txt" 2>&1
+grep -E "analysed|time" "$RESULTS/index_cpu.txt"

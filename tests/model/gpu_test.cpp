@@ -1,0 +1,120 @@
+// On a CUDA machine: the GPU gives the CPU's answers, fp16 gives fp32's, batches give singles.
+// Registered only in CUDA builds; elsewhere CTest lists these tests as "Not Run (Disabled)".
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "engine/device.h"
+#include "media/decoder.h"
+#include "model/detector.h"
+#include "testutil.h"
+
+namespace mediadex {
+namespace {
+
+const std::vector<std::string> kPhotos = {"human-samples.jpg", "plasma-EveningGlow-2560x1600.jpg",
+                                          "skimage-chelsea.png", "skimage-coffee.png",
+                                          "sklearn-china.jpg", "matplotlib-grace_hopper.jpg"};
+
+std::unique_ptr<model::Detector> Load(const std::string& device, engine::Precision precision) {
+  auto choice = engine::PickDevice({device, false});
+  EXPECT_TRUE(choice.ok()) << choice.status().ToString();
+  if (!choice.ok()) return nullptr;
+  engine::PrepareDevice(choice->device);
+  model::ModelSpec spec;
+  spec.path = testing::CenternetModelPath();
+  spec.precision = precision;
+  auto d = model::LoadDetector(spec, choice->device);
+  EXPECT_TRUE(d.ok()) << d.status().ToString();
+  return d.ok() ? std::move(d).value() : nullptr;
+}
+
+std::vector<RgbImage> Photos() {
+  std::vector<RgbImage> images;
+  for (const auto& p : kPhotos) {
+    media::DecodeOptions o;
+    o.target_width = o.target_height = model::kDecodeMargin * 512;
+    auto image = media::DecodeFile(testing::Photo(p), o);
+    EXPECT_TRUE(image.ok()) << p << ": " << image.status().ToString();
+    if (image.ok()) images.push_back(std::move(image).value());
+  }
+  return images;
+}
+
+// Every detection of `want` has one in `got` with the same label, IoU >= min_iou and a score
+// within max_dscore, and the counts agree.
+void ExpectSame(const std::vector<Detection>& want, const std::vector<Detection>& got, float min_iou,
+                float max_dscore, const std::string& what) {
+  EXPECT_EQ(want.size(), got.size()) << what;
+  for (const auto& w : want) {
+    float best_iou = 0, dscore = 1;
+    for (const auto& g : got) {
+      if (g.label != w.label) continue;
+      const float iou = IoU(w.box, g.box);
+      if (iou > best_iou) {
+        best_iou = iou;
+        dscore = std::abs(g.score - w.score);
+      }
+    }
+    EXPECT_GE(best_iou, min_iou) << what << ": " << w.label << " " << w.score;
+    EXPECT_LE(dscore, max_dscore) << what << ": " << w.label << " " << w.score;
+  }
+}
+
+std::vector<std::vector<Detection>> DetectEach(const model::Detector& d, const std::vector<RgbImage>& images) {
+  std::vector<std::vector<Detection>> out;
+  for (const auto& image : images) {
+    auto r = d.Detect({&image}, {});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    out.push_back(r.ok() ? r->front() : std::vector<Detection>{});
+  }
+  return out;
+}
+
+TEST(GpuTest, CudaFp32GivesTheCpuAnswers) {
+  auto gpu = Load("cuda", engine::Precision::kFp32);
+  auto cpu = Load("cpu", engine::Precision::kFp32);
+  ASSERT_TRUE(gpu && cpu);
+  EXPECT_EQ(gpu->device().kind, engine::DeviceKind::kCuda);
+  const auto images = Photos();
+  const auto want = DetectEach(*cpu, images), got = DetectEach(*gpu, images);
+  for (size_t i = 0; i < images.size(); ++i) ExpectSame(want[i], got[i], 0.95f, 0.01f, kPhotos[i]);
+}
+
+TEST(GpuTest, Fp16GivesTheFp32Answers) {
+  auto fp32 = Load("cuda", engine::Precision::kFp32);
+  auto fp16 = Load("cuda", engine::Precision::kFp16);
+  ASSERT_TRUE(fp32 && fp16);
+  const auto images = Photos();
+  const auto want = DetectEach(*fp32, images), got = DetectEach(*fp16, images);
+  for (size_t i = 0; i < images.size(); ++i) ExpectSame(want[i], got[i], 0.9f, 0.02f, kPhotos[i]);
+}
+
+TEST(GpuTest, Bf16GivesTheFp32Answers) {
+  auto fp32 = Load("cuda", engine::Precision::kFp32);
+  auto bf16 = Load("cuda", engine::Precision::kBf16);
+  ASSERT_TRUE(fp32 && bf16);
+  const auto images = Photos();
+  const auto want = DetectEach(*fp32, images), got = DetectEach(*bf16, images);
+  // bf16 keeps 8 bits of mantissa: reported, with looser bounds than fp16.
+  for (size_t i = 0; i < images.size(); ++i) ExpectSame(want[i], got[i], 0.85f, 0.05f, kPhotos[i]);
+}
+
+TEST(GpuTest, OneBatchGivesWhatSingleImagesGive) {
+  auto fp16 = Load("cuda", engine::Precision::kFp16);
+  ASSERT_TRUE(fp16);
+  const auto images = Photos();
+  std::vector<const RgbImage*> batch;
+  for (int repeat = 0; repeat < 4; ++repeat) {
+    for (const auto& image : images) batch.push_back(&image);
+  }
+  auto together = fp16->Detect(batch, {});
+  ASSERT_TRUE(together.ok()) << together.status().ToString();
+  const auto single = DetectEach(*fp16, images);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    ExpectSame(single[i % images.size()], together->at(i), 0.98f, 0.005f, kPhotos[i % images.size()]);
+  }
+}
+
+}  // namespace
+}  // namespace mediadex
