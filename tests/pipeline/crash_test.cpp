@@ -94,27 +94,39 @@ TEST(CrashTest, KillNineAtRandomMomentsThenResumeGivesTheUninterruptedResult) {
   TempLibrary lib("crash");
   BuildLibrary(lib, 8);  // 48 photos + 1 broken
   const std::string reference = lib.catalog("reference.db");
-  const auto start = std::chrono::steady_clock::now();
   Finished ref = Wait(StartIndex(lib, reference, {"--batch-size", "2"}));
-  const int run_ms = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                          std::chrono::steady_clock::now() - start).count());
   ASSERT_EQ(ref.exit_code, 1) << "one broken file: partial failure";
   const auto expected = Detections(reference);
   ASSERT_EQ(expected.size(), 48u) << "the export lists the photos with results";
 
   const std::string crashed = lib.catalog("crashed.db");
   std::mt19937 rng(12345);
-  // Kill at random moments, from start-up (model loading) to a third of a full run in, again
-  // and again, until a run gets to finish on its own.
-  std::uniform_int_distribution<int> delay_ms(run_ms / 10, run_ms / 3);
+  // Kill at random moments until a run gets to finish on its own: some runs during start-up
+  // (model loading, scan), the others after a random number (1..6) of further files were
+  // committed, watched through the catalog as `mediadex status` would (WAL readers don't block).
+  std::uniform_int_distribution<int> startup_ms(20, 600), files_more(1, 6), coin(0, 3);
+  auto done_so_far = [&]() -> int64_t {
+    auto c = catalog::OpenCatalog(crashed);
+    if (!c.ok()) return 0;
+    auto s = (*c)->Summary(0);
+    return s.ok() ? s->done + s->failed : 0;
+  };
   int kills = 0;
-  for (int attempt = 0; attempt < 20; ++attempt) {
+  for (int attempt = 0; attempt < 40; ++attempt) {
     Child child = StartIndex(lib, crashed, {"--batch-size", "2"});
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+    if (coin(rng) == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(startup_ms(rng)));
+    } else {
+      const int64_t target = done_so_far() + files_more(rng);
+      while (done_so_far() < target && waitpid(child.pid, nullptr, WNOHANG) == 0) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
     kill(child.pid, SIGKILL);
     if (!Wait(child).killed) break;  // it had finished: nothing left to interrupt
     ++kills;
   }
+  RecordProperty("kills", kills);
   EXPECT_GE(kills, 3) << "the runs must have been killed mid-way for this test to mean anything";
   Finished last = Wait(StartIndex(lib, crashed, {"--batch-size", "2"}));
   EXPECT_TRUE(last.exit_code == 0 || last.exit_code == 1) << last.exit_code;
