@@ -104,16 +104,10 @@ if [ -z "${CTEST_EXCLUDE+x}" ]; then
   fi
 fi
 
-# PyTorch's wheel libtorch.so exports its own std::filesystem symbols; when it comes before
-# libstdc++ in a program's DT_NEEDED list its copy wins, and its fs::remove_all(path) jumps to
-# address 0 (seen: TfjsLoad tests, PyTorch 2.11+cu130). Name libstdc++ first so the real one wins.
-LINK_FLAGS="-Wl,--no-as-needed,-lstdc++,--as-needed"
-
 # --- configure and build --------------------------------------------------------------------
 say "configure $BUILD_DIR, C++$CXX_STD ($(stamp))"
 cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMEDIADEX_BUILD_FUZZERS=OFF \
   -DCMAKE_PREFIX_PATH="$CMAKE_PREFIX" -DMEDIADEX_TORCH_PYTHON="$TORCH_PYTHON" -DCMAKE_CXX_STANDARD="$CXX_STD" \
-  -DCMAKE_EXE_LINKER_FLAGS="$LINK_FLAGS" \
   "${CMAKE_EXTRA[@]}" \
   > "$OUT_DIR/configure.log" 2>&1 || { tail -40 "$OUT_DIR/configure.log"; die "configure (log: $OUT_DIR/configure.log)"; }
 grep -E '^-- mediadex|Torch|CUDA' "$OUT_DIR/configure.log" | grep -v '^-- Found' | head -20 | tee -a "$SUMMARY"
