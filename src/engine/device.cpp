@@ -268,16 +268,20 @@ void Synchronize(const DeviceInfo& device) {
   }
 }
 
+bool IsOutOfMemory(const std::exception& e) {
+  const std::string message = e.what();
+  return dynamic_cast<const c10::OutOfMemoryError*>(&e) != nullptr ||
+         dynamic_cast<const std::bad_alloc*>(&e) != nullptr ||
+         message.find("out of memory") != std::string::npos ||
+         message.find("not enough memory") != std::string::npos ||
+         message.find("DefaultCPUAllocator: can't allocate") != std::string::npos;
+}
+
 Status StatusFromException(const char* what, const std::exception& e) {
   std::string message = e.what();
   // c10::Error messages carry a C++ backtrace after the first line: keep the first line.
-  const auto newline = message.find('\n');
-  const std::string first_line = message.substr(0, newline);
-  const bool oom = dynamic_cast<const c10::OutOfMemoryError*>(&e) != nullptr ||
-                   dynamic_cast<const std::bad_alloc*>(&e) != nullptr ||
-                   message.find("out of memory") != std::string::npos ||
-                   message.find("DefaultCPUAllocator: can't allocate") != std::string::npos;
-  if (oom) return OutOfMemory(std::string(what) + ": " + first_line);
+  const std::string first_line = message.substr(0, message.find('\n'));
+  if (IsOutOfMemory(e)) return OutOfMemory(std::string(what) + ": " + first_line);
   return DeviceError(std::string(what) + ": " + first_line);
 }
 

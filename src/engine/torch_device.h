@@ -37,6 +37,9 @@ Status CatchTorch(const char* what, Fn&& fn);
 
 Status StatusFromException(const char* what, const std::exception& e);
 
+// True for allocation failures of the host or a device, whatever LibTorch wrapped them in.
+bool IsOutOfMemory(const std::exception& e);
+
 template <typename Fn>
 Status CatchTorch(const char* what, Fn&& fn) {
   try {

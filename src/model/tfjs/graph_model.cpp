@@ -20,6 +20,7 @@
 #include <sstream>
 #include <unordered_set>
 
+#include "engine/torch_device.h"
 #include "model/tfjs/model_reader.h"
 #include "model/tfjs/op_registry.h"
 
@@ -55,17 +56,14 @@ std::string NodePrefix(const std::string& file, const NodeDef& node) {
   return file + ": node '" + node.name + "' (op '" + node.op + "'): ";
 }
 
-// The engine's StatusFromException may not be linked yet; this mirrors its contract.
+// A node's failure: the model's own errors keep their code, allocation failures become
+// OutOfMemory (the pipeline halves its batch), the rest is an invalid input for this graph.
 Status StatusFromError(const std::string& prefix, const std::exception& e) {
   if (auto* m = dynamic_cast<const ModelError*>(&e)) return Status(m->code(), prefix + m->what());
-  if (dynamic_cast<const std::bad_alloc*>(&e)) return OutOfMemory(prefix + "out of memory");
   std::string msg = e.what();
   if (auto* c = dynamic_cast<const c10::Error*>(&e)) msg = c->what_without_backtrace();
-  // Keep one line: LibTorch messages may carry more.
-  if (size_t nl = msg.find('\n'); nl != std::string::npos) msg = msg.substr(0, nl);
-  if (msg.find("not enough memory") != std::string::npos || msg.find("out of memory") != std::string::npos) {
-    return OutOfMemory(prefix + msg);
-  }
+  msg = msg.substr(0, msg.find('\n'));  // one line: LibTorch messages may carry more
+  if (engine::IsOutOfMemory(e)) return OutOfMemory(prefix + msg);
   return InvalidArgument(prefix + msg);
 }
 
