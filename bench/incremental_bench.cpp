@@ -21,6 +21,7 @@
 #include "media/scan.h"
 #include "model/detector.h"
 #include "pipeline/indexer.h"
+#include "core/files.h"
 
 int main(int argc, char** argv) {
   using namespace mediadex;
@@ -38,7 +39,7 @@ int main(int argc, char** argv) {
 
   const fs::path lib = fs::path(dir) / "lib";
   const std::string catalog_path = (fs::path(dir) / "catalog.db").string();
-  fs::remove_all(dir);
+  RemoveTree(dir);
   for (int i = 0; i < files; ++i) {
     const fs::path folder = lib / ("f" + std::to_string(i / 100));
     if (i % 100 == 0) fs::create_directories(folder);

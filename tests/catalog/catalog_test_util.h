@@ -12,6 +12,7 @@
 
 #include "catalog/catalog.h"
 #include "testutil.h"
+#include "core/files.h"
 
 namespace mediadex::catalog::testing {
 
@@ -24,7 +25,7 @@ class TempDir {
   }
   ~TempDir() {
     std::error_code ec;
-    if (!path_.empty()) std::filesystem::remove_all(path_, ec);
+    if (!path_.empty()) RemoveTree(path_);
   }
   const std::string& path() const { return path_; }
   std::string File(const std::string& name) const { return path_ + "/" + name; }

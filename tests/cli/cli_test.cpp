@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "testutil.h"
+#include "core/files.h"
 
 namespace mediadex {
 namespace {
@@ -58,7 +59,7 @@ class CliTest : public ::testing::Test {
     dir_ = fs::temp_directory_path() / ("mediadex_cli_" + std::to_string(::getpid()));
     fs::create_directories(dir_);
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override { RemoveTree(dir_); }
   std::string Write(const std::string& name, const std::string& bytes) {
     std::ofstream(dir_ / name, std::ios::binary) << bytes;
     return (dir_ / name).string();

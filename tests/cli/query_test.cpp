@@ -19,6 +19,7 @@
 
 #include "catalog/catalog.h"
 #include "testutil.h"
+#include "core/files.h"
 
 namespace mediadex {
 namespace {
@@ -219,7 +220,7 @@ class QueryTest : public ::testing::Test {
   static void TearDownTestSuite() {
     if (std::getenv("MEDIADEX_KEEP_TEST_DIR")) return;  // to look at the catalog by hand
     std::error_code ec;
-    fs::remove_all(dir_, ec);
+    RemoveTree(dir_);
   }
 
   // `mediadex ARGS --catalog DB` in a clean environment (no user config or catalog settings).

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include "core/files.h"
 
 namespace mediadex::media {
 namespace {
@@ -15,13 +16,13 @@ class ScanTest : public ::testing::Test {
  protected:
   void SetUp() override {
     root_ = fs::temp_directory_path() / ("mediadex_scan_" + std::to_string(::getpid()));
-    fs::remove_all(root_);
+    RemoveTree(root_);
     fs::create_directories(root_);
   }
   void TearDown() override {
     std::error_code ec;
     fs::permissions(root_ / "locked", fs::perms::owner_all, ec);
-    fs::remove_all(root_, ec);
+    RemoveTree(root_);
   }
   void Touch(const fs::path& rel, const std::string& content = "x") {
     fs::create_directories((root_ / rel).parent_path());

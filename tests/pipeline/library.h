@@ -9,6 +9,7 @@
 #include <string>
 
 #include "testutil.h"
+#include "core/files.h"
 
 namespace mediadex::testing {
 
@@ -17,11 +18,11 @@ class TempLibrary {
   explicit TempLibrary(const std::string& name) {
     root_ = std::filesystem::temp_directory_path() /
             ("mediadex_" + name + "_" + std::to_string(::getpid()));
-    std::filesystem::remove_all(root_);
+    RemoveTree(root_);
     std::filesystem::create_directories(root_ / "photos");
   }
   ~TempLibrary() {
-    if (!std::getenv("MEDIADEX_KEEP_TEST_DIR")) std::filesystem::remove_all(root_);
+    if (!std::getenv("MEDIADEX_KEEP_TEST_DIR")) RemoveTree(root_);
   }
   std::filesystem::path photos() const { return root_ / "photos"; }
   std::string catalog(const std::string& name = "catalog.db") const { return (root_ / name).string(); }

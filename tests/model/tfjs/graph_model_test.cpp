@@ -11,6 +11,7 @@
 #include "model/tfjs/graph_model.h"
 #include "testutil.h"
 #include "tiny_graph.h"
+#include "core/files.h"
 
 namespace mediadex::model::tfjs {
 namespace {
@@ -24,7 +25,7 @@ class TempDir {
     std::string tmpl = (fs::temp_directory_path() / "mdx_tfjs_XXXXXX").string();
     path_ = mkdtemp(tmpl.data());
   }
-  ~TempDir() { fs::remove_all(path_); }
+  ~TempDir() { RemoveTree(path_); }
   std::string Write(const std::string& name, const std::string& data) const {
     std::string p = path_ + "/" + name;
     std::ofstream(p, std::ios::binary) << data;
