@@ -88,13 +88,13 @@ std::string DefaultModelPath() {
   return (fs::path("models") / kName).string();
 }
 
-Result<engine::DeviceChoice> SetUpDevice(const EngineOptions& options, int decode_threads) {
+Result<engine::DeviceChoice> SetUpDevice(const EngineOptions& options, int decode_threads, bool long_run) {
   auto choice = engine::PickDevice(options.device);
   if (!choice.ok()) return choice.status();
   for (const auto& note : choice->notes) spdlog::warn("{}", note);
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   engine::SetCpuThreads(options.threads > 0 ? options.threads : std::max(1, cores - decode_threads));
-  engine::PrepareDevice(choice->device);
+  engine::PrepareDevice(choice->device, long_run);
   spdlog::info("device: {} ({}) - {}", choice->device.name, choice->device.description,
                choice->reason);
   return choice;

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <thread>
 
 #include "cli/catalog_open.h"
 #include "cli/commands.h"
@@ -117,10 +118,33 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
 
   auto catalog = OpenCatalogFromConfig(*config, /*create=*/true);
   if (!catalog.ok()) return Fail(catalog.status());
-  auto choice = SetUpDevice(*engine, static_cast<int>(*concurrency));
+  auto choice = SetUpDevice(*engine, static_cast<int>(*concurrency), /*long_run=*/true);
   if (!choice.ok()) return Fail(choice.status());
-  auto detector = LoadModel(*engine, choice->device);
-  if (!detector.ok()) return Fail(detector.status());
+  // Inference workers: one per GPU named (`cuda` = all, `cuda:0,1` those); on the CPU, with
+  // --threads 0, one single-threaded worker per core the decoders leave (images in parallel
+  // scale better than one image over several OpenMP threads, and nothing spins); else one.
+  std::vector<engine::DeviceInfo> devices = {choice->device};
+  int cpu_workers = 1;
+  if (choice->device.kind == engine::DeviceKind::kCuda && engine->device.request.rfind("cuda", 0) == 0) {
+    auto cuda = engine::CudaDevicesFor(engine->device.request);
+    if (!cuda.ok()) return Fail(cuda.status());
+    devices = *cuda;
+  } else if (choice->device.kind == engine::DeviceKind::kCpu && engine->threads == 0) {
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    cpu_workers = std::max(1, cores - static_cast<int>(*concurrency));
+    engine::SetCpuThreads(1);
+  }
+  std::vector<std::unique_ptr<model::Detector>> owned;
+  for (const auto& device : devices) {
+    auto detector = LoadModel(*engine, device);
+    if (!detector.ok()) return Fail(detector.status());
+    owned.push_back(std::move(detector).value());
+  }
+  std::vector<const model::Detector*> detectors;
+  for (const auto& d : owned) detectors.push_back(d.get());
+  while (static_cast<int>(detectors.size()) < cpu_workers) detectors.push_back(owned.front().get());
+  if (detectors.size() > 1) spdlog::info("{} inference workers", detectors.size());
+  const model::Detector& first = *detectors.front();
 
   pipeline::IndexOptions options;
   options.roots = args.roots;
@@ -128,8 +152,8 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
   options.scan.include_hidden = *include_hidden;
   options.decode.max_pixels = static_cast<uint64_t>(std::max<int64_t>(1, *max_pixels));
   if (config->Get("preprocess") == "fast") {
-    options.decode.target_width = (*detector)->info().decode_width;
-    options.decode.target_height = (*detector)->info().decode_height;
+    options.decode.target_width = first.info().decode_width;
+    options.decode.target_height = first.info().decode_height;
   }
   options.detect = engine->detect;
   options.settings = pipeline::ResultSettings(engine->detect, config->Get("preprocess"));
@@ -142,11 +166,13 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
   options.cancel = &g_interrupted;
 
   std::signal(SIGINT, OnSigint);
-  auto summary = pipeline::RunIndex(**detector, **catalog, options);
+  auto summary = pipeline::RunIndex(detectors, **catalog, options);
   std::signal(SIGINT, SIG_DFL);
   if (!summary.ok()) return Fail(summary.status());
   for (const auto& w : summary->warnings) spdlog::warn("{}", w);
-  if (!quiet) PrintSummary(*summary, choice->device.name, config->Get("catalog").empty() ? DefaultCatalogPath() : config->Get("catalog"));
+  std::string device_names;
+  for (const auto& d : devices) device_names += (device_names.empty() ? "" : ",") + d.name;
+  if (!quiet) PrintSummary(*summary, device_names, config->Get("catalog").empty() ? DefaultCatalogPath() : config->Get("catalog"));
   if (summary->cancelled) return kExitPartialFailure;
   return summary->failed > 0 ? kExitPartialFailure : kExitOk;
 }

@@ -157,23 +157,42 @@ Result<DeviceChoice> PickDevice(const DeviceRequest& request) {
     return choice;
   }
   if (r == "cuda" || r.rfind("cuda:", 0) == 0) {
-    if (cuda_count == 0) return InvalidArgument("--device " + r + ": " + NoCudaReason());
-    int index = 0;
-    if (r.size() > 5) {
-      char* end = nullptr;
-      long parsed = std::strtol(r.c_str() + 5, &end, 10);
-      if (*end != '\0' || parsed < 0) return InvalidArgument("--device " + r + ": not a CUDA index");
-      index = static_cast<int>(parsed);
-    }
-    if (index >= cuda_count) {
-      return InvalidArgument("--device " + r + ": only " + std::to_string(cuda_count) +
-                             " CUDA device(s) visible");
-    }
-    choice.device = CudaDevice(index);
+    auto devices = CudaDevicesFor(r);
+    if (!devices.ok()) return devices.status();
+    choice.device = devices->front();
     choice.reason = "requested --device " + r;
     return choice;
   }
   return InvalidArgument("--device " + r + ": expected auto, cpu, cuda, cuda:N or mps");
+}
+
+Result<std::vector<DeviceInfo>> CudaDevicesFor(const std::string& request) {
+  const int count = CudaDeviceCount();
+  if (count == 0) return InvalidArgument("--device " + request + ": " + NoCudaReason());
+  std::vector<DeviceInfo> devices;
+  if (request == "cuda") {
+    for (int i = 0; i < count; ++i) devices.push_back(CudaDevice(i));
+    return devices;
+  }
+  // cuda:N or cuda:N,M,...
+  std::string list = request.substr(5);
+  size_t start = 0;
+  while (start <= list.size()) {
+    const size_t comma = std::min(list.find(',', start), list.size());
+    const std::string item = list.substr(start, comma - start);
+    char* end = nullptr;
+    const long index = std::strtol(item.c_str(), &end, 10);
+    if (item.empty() || *end != '\0' || index < 0) {
+      return InvalidArgument("--device " + request + ": '" + item + "' is not a CUDA index");
+    }
+    if (index >= count) {
+      return InvalidArgument("--device " + request + ": only " + std::to_string(count) +
+                             " CUDA device(s) visible");
+    }
+    devices.push_back(CudaDevice(static_cast<int>(index)));
+    start = comma + 1;
+  }
+  return devices;
 }
 
 void SetCpuThreads(int threads) {
@@ -214,10 +233,9 @@ Result<Precision> ResolvePrecision(const std::string& name, const DeviceInfo& de
   return name == "fp16" ? Precision::kFp16 : Precision::kBf16;
 }
 
-void PrepareDevice(const DeviceInfo& device) {
-  // Fixed input shapes (the model's 512x512): let cuDNN time its algorithms once and keep the
-  // fastest.
-  if (device.kind == DeviceKind::kCuda) at::globalContext().setBenchmarkCuDNN(true);
+void PrepareDevice(const DeviceInfo& device, bool autotune) {
+  // The model's input shape is fixed, so what cuDNN measures once holds for the whole run.
+  if (device.kind == DeviceKind::kCuda) at::globalContext().setBenchmarkCuDNN(autotune);
 }
 
 PrecisionScope::PrecisionScope(const DeviceInfo& device, Precision precision) {

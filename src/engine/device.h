@@ -35,7 +35,7 @@ struct DeviceInfo {
 std::vector<DeviceInfo> ListDevices();
 
 struct DeviceRequest {
-  std::string request = "auto";  // auto | cpu | cuda | cuda:N | mps
+  std::string request = "auto";  // auto | cpu | cuda | cuda:N | cuda:N,M | mps
   bool metal_env = false;        // TF_METAL_DEVICE=1 was set: the original app's Metal switch
 };
 
@@ -59,8 +59,14 @@ const char* PrecisionName(Precision precision);
 // tests). Half precision on the CPU is emulated and slower: InvalidArgument.
 Result<Precision> ResolvePrecision(const std::string& name, const DeviceInfo& device);
 
-// One-time settings for fast inference on `device` (cuDNN autotuning on CUDA).
-void PrepareDevice(const DeviceInfo& device);
+// One-time settings for inference on `device`. autotune: let cuDNN time its convolution
+// algorithms on first use and keep the fastest; it pays on long runs (index) and costs seconds
+// up front, so one-shot commands (detect, doctor) leave it off.
+void PrepareDevice(const DeviceInfo& device, bool autotune);
+
+// The CUDA devices a request names: "cuda" = every visible GPU, "cuda:N" one, "cuda:0,1" those.
+// InvalidArgument when CUDA is absent or an index is not visible.
+Result<std::vector<DeviceInfo>> CudaDevicesFor(const std::string& request);
 
 // Sets LibTorch's intra-op threads (0 = number of cores). Inter-op threads stay at 1:
 // mediadex parallelises across images itself.

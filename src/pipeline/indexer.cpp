@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <new>
 #include <optional>
 #include <thread>
@@ -158,15 +159,16 @@ struct WorkItem {
   catalog::MediaResult meta;    // hash, size, orientation, capture time
   bool is_video = false;
   double time_s = -1;           // video frame time
+  int frame_index = 0;          // for videos: 0, 1, 2 ... in the order the decoder pushed them
   bool last_frame = true;       // for videos: the final item of this file
 };
 
 class IndexRun {
  public:
-  IndexRun(const model::Detector& detector, catalog::Catalog& catalog, const IndexOptions& options,
-           int64_t model_id, int64_t run_id, std::vector<catalog::MediaRow> pending,
-           uint64_t budget_bytes)
-      : detector_(detector),
+  IndexRun(std::vector<const model::Detector*> detectors, catalog::Catalog& catalog,
+           const IndexOptions& options, int64_t model_id, int64_t run_id,
+           std::vector<catalog::MediaRow> pending, uint64_t budget_bytes)
+      : detectors_(std::move(detectors)),
         catalog_(catalog),
         options_(options),
         model_id_(model_id),
@@ -178,17 +180,20 @@ class IndexRun {
 
   Status Run(IndexSummary* summary) {
     start_ = Clock::now();
-    const int input_pixels = detector_.info().input_width * detector_.info().input_height;
+    const auto& info = detectors_.front()->info();
+    const int input_pixels = info.input_width * info.input_height;
     per_image_infer_bytes_ = static_cast<uint64_t>(input_pixels) * kInferenceBytesPerInputPixel;
-    // The detector's working memory for a full batch is reserved up front, so that decoders
-    // can never take the room inference needs. Half the budget at most; the batch shrinks to fit.
+    // The detectors' working memory for a full batch each is reserved up front, so that
+    // decoders can never take the room inference needs. Half the budget at most; the batch
+    // shrinks to fit.
+    const uint64_t workers = detectors_.size();
     batch_size_ = std::max(1, std::min<int>(options_.batch_size,
-                                            static_cast<int>(budget_.limit() / 2 / per_image_infer_bytes_)));
+                                            static_cast<int>(budget_.limit() / 2 / workers / per_image_infer_bytes_)));
     if (batch_size_ < options_.batch_size) {
       spdlog::info("batch size {} -> {} to fit --max-memory {}", options_.batch_size, batch_size_,
                    FormatBytes(options_.max_memory));
     }
-    if (!budget_.Acquire(per_image_infer_bytes_ * batch_size_)) {
+    if (!budget_.Acquire(per_image_infer_bytes_ * batch_size_ * workers)) {
       return InvalidArgument("--max-memory is too small for even one image in the detector");
     }
     decoders_allowed_ = std::max(1, options_.concurrency);
@@ -202,14 +207,21 @@ class IndexRun {
       while (auto row = retry_.PopFor(std::chrono::milliseconds(0))) decoded_.Push(DecodeImageFile(*row));
       decoded_.Close();
     });
-    InferLoop();
+    // One inference worker per detector (a GPU each, or CPU workers sharing one detector);
+    // this thread is the first.
+    std::vector<std::thread> inference;
+    for (size_t i = 1; i < detectors_.size(); ++i) {
+      inference.emplace_back([this, i] { InferLoop(*detectors_[i]); });
+    }
+    InferLoop(*detectors_.front());
+    for (auto& t : inference) t.join();
     closer.join();
     results_.Close();
     writer.join();
 
     summary->done = committed_done_;
     summary->failed = committed_failed_;
-    summary->video_frames = video_frames_;
+    summary->video_frames = video_frames_.load();
     summary->read_decode_s = decode_time_.seconds();
     summary->infer_s = infer_time_.seconds();
     summary->write_s = write_time_.seconds();
@@ -309,12 +321,14 @@ class IndexRun {
   }
 
   void DecodeVideo(const catalog::MediaRow& row) {
+    int pushed = 0;  // frames handed to the detectors so far
     auto push_failure = [&](const Status& status) {
       WorkItem item;
       item.media_id = row.id;
       item.path = row.path;
       item.is_video = true;
       item.status = status;
+      item.frame_index = pushed;
       decoded_.Push(std::move(item));
     };
     auto hash = HashFile(row.path, /*sampled=*/true, row.size);
@@ -351,8 +365,16 @@ class IndexRun {
       item.bytes_held = bytes;
       item.image = std::move(frame);
       item.last_frame = false;
-      if (previous) decoded_.Push(std::move(*previous));
+      if (previous) {
+        decoded_.Push(std::move(*previous));
+        ++pushed;
+      }
+      item.frame_index = pushed;
       previous = std::move(item);
+    }
+    if (Cancelled()) {  // an unfinished video stays pending: never commit part of it
+      if (previous) budget_.Release(previous->bytes_held);
+      return;
     }
     if (previous) {
       previous->last_frame = true;
@@ -367,8 +389,8 @@ class IndexRun {
     }
   }
 
-  // ---- batcher + detector: the calling thread ------------------------------------------------
-  void InferLoop() {
+  // ---- batcher + detector: one loop per inference worker ----------------------------------
+  void InferLoop(const model::Detector& detector) {
     while (auto first = decoded_.Pop()) {
       std::vector<WorkItem> batch;
       batch.push_back(std::move(*first));
@@ -380,14 +402,15 @@ class IndexRun {
       }
       const auto start = Clock::now();
       std::vector<catalog::MediaResult> out;
-      DetectItems(batch, &out);
+      DetectItems(detector, batch, &out);
       infer_time_.Add(start);
       if (!out.empty()) results_.Push(std::move(out));
     }
     // Videos whose last frame never came (cancelled): nothing to record, they stay pending.
   }
 
-  void DetectItems(std::vector<WorkItem>& batch, std::vector<catalog::MediaResult>* out) {
+  void DetectItems(const model::Detector& detector, std::vector<WorkItem>& batch,
+                   std::vector<catalog::MediaResult>* out) {
     std::vector<const RgbImage*> images;
     std::vector<WorkItem*> with_image;
     for (auto& item : batch) {
@@ -397,7 +420,7 @@ class IndexRun {
       }
     }
     Result<std::vector<std::vector<Detection>>> detections = std::vector<std::vector<Detection>>{};
-    if (!images.empty()) detections = DetectWithBackoff(images);
+    if (!images.empty()) detections = DetectWithBackoff(detector, images);
     size_t k = 0;
     for (auto& item : batch) {
       budget_.Release(item.bytes_held);
@@ -422,15 +445,19 @@ class IndexRun {
         out->push_back(std::move(r));
         continue;
       }
-      // Video: collect frames until the last one, then emit one result for the file.
-      auto& acc = videos_[item.media_id];
+      // Video: collect its frames (they may reach several workers), then emit one result for
+      // the file once every frame up to the last has been seen.
       if (inferred) ++video_frames_;
+      std::lock_guard<std::mutex> lock(videos_mu_);
+      auto& acc = videos_[item.media_id];
+      ++acc.received;
+      if (item.last_frame) acc.expected = item.frame_index + 1;
       if (!acc.failed && !item.status.ok()) {
         acc.failed = true;
         acc.error = item.status.message();
       }
       for (auto& d : found) acc.detections.push_back({std::move(d), item.time_s});
-      if (item.last_frame) {
+      if (acc.received == acc.expected) {
         catalog::MediaResult r = std::move(item.meta);
         r.media_id = item.media_id;
         r.ok = !acc.failed;
@@ -443,8 +470,9 @@ class IndexRun {
   }
 
   // Out of memory on the device or host: halve the batch (for the rest of the run) and retry.
-  Result<std::vector<std::vector<Detection>>> DetectWithBackoff(const std::vector<const RgbImage*>& images) {
-    auto result = detector_.Detect(images, options_.detect);
+  Result<std::vector<std::vector<Detection>>> DetectWithBackoff(const model::Detector& detector,
+                                                                const std::vector<const RgbImage*>& images) {
+    auto result = detector.Detect(images, options_.detect);
     if (result.ok() || result.status().code() != StatusCode::kOutOfMemory) return result;
     if (images.size() == 1) return result;
     const size_t half = (images.size() + 1) / 2;
@@ -457,7 +485,7 @@ class IndexRun {
     for (size_t begin = 0; begin < images.size(); begin += half) {
       std::vector<const RgbImage*> part(images.begin() + begin,
                                         images.begin() + std::min(images.size(), begin + half));
-      auto sub = DetectWithBackoff(part);
+      auto sub = DetectWithBackoff(detector, part);
       if (!sub.ok()) return sub.status();
       for (auto& d : *sub) all.push_back(std::move(d));
     }
@@ -510,12 +538,14 @@ class IndexRun {
   }
 
   struct VideoAccumulator {
+    int received = 0;   // frame items seen
+    int expected = -1;  // known once the last frame arrives
     std::vector<catalog::StoredDetection> detections;
     bool failed = false;
     std::string error;
   };
 
-  const model::Detector& detector_;
+  const std::vector<const model::Detector*> detectors_;
   catalog::Catalog& catalog_;
   const IndexOptions& options_;
   const int64_t model_id_;
@@ -533,8 +563,9 @@ class IndexRun {
   std::atomic<int> batch_size_{1};
   std::atomic<bool> stop_{false};
   std::atomic<bool> retried_{false};
-  std::unordered_map<int64_t, VideoAccumulator> videos_;  // inference thread only
-  int64_t video_frames_ = 0;                               // inference thread only
+  std::mutex videos_mu_;
+  std::unordered_map<int64_t, VideoAccumulator> videos_;  // GUARDED_BY(videos_mu_)
+  std::atomic<int64_t> video_frames_{0};
   std::atomic<int64_t> committed_done_{0}, committed_failed_{0};
   std::unordered_map<int64_t, std::string> path_by_id_;    // writer thread only
   Status writer_status_;                                   // writer thread only until joined
@@ -552,6 +583,13 @@ std::string ResultSettings(const model::DetectOptions& detect, const std::string
 
 Result<IndexSummary> RunIndex(const model::Detector& detector, catalog::Catalog& catalog,
                               const IndexOptions& options) {
+  return RunIndex(std::vector<const model::Detector*>{&detector}, catalog, options);
+}
+
+Result<IndexSummary> RunIndex(const std::vector<const model::Detector*>& detectors,
+                              catalog::Catalog& catalog, const IndexOptions& options) {
+  if (detectors.empty()) return InvalidArgument("RunIndex: no detector");
+  const model::Detector& detector = *detectors.front();
   IndexSummary summary;
   const auto start = Clock::now();
 
@@ -597,7 +635,11 @@ Result<IndexSummary> RunIndex(const model::Detector& detector, catalog::Catalog&
 
   catalog::RunInfo run;
   run.model_id = *model_id;
-  run.device = detector.device().name;
+  for (const auto* d : detectors) {
+    if (run.device.find(d->device().name) == std::string::npos) {
+      run.device += (run.device.empty() ? "" : ",") + d->device().name;
+    }
+  }
   run.settings = "batch_size=" + std::to_string(options.batch_size) +
                  ";concurrency=" + std::to_string(options.concurrency) +
                  ";max_memory=" + std::to_string(options.max_memory) + ";" + options.settings;
@@ -607,7 +649,7 @@ Result<IndexSummary> RunIndex(const model::Detector& detector, catalog::Catalog&
 
   Status status;
   if (!todo.empty()) {
-    IndexRun pipeline(detector, catalog, options, *model_id, *run_id, std::move(todo), budget);
+    IndexRun pipeline(detectors, catalog, options, *model_id, *run_id, std::move(todo), budget);
     status = pipeline.Run(&summary);
   } else {
     summary.budget_bytes = budget;

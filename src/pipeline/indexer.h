@@ -79,6 +79,12 @@ std::string ResultSettings(const model::DetectOptions& detect, const std::string
 Result<IndexSummary> RunIndex(const model::Detector& detector, catalog::Catalog& catalog,
                               const IndexOptions& options);
 
+// The same with one inference worker per entry of `detectors`: one per GPU for multi-GPU runs,
+// or one shared CPU detector listed N times for N single-threaded CPU workers. All must be the
+// same model.
+Result<IndexSummary> RunIndex(const std::vector<const model::Detector*>& detectors,
+                              catalog::Catalog& catalog, const IndexOptions& options);
+
 }  // namespace mediadex::pipeline
 
 #endif  // MEDIADEX_PIPELINE_INDEXER_H_

@@ -20,7 +20,7 @@ std::unique_ptr<model::Detector> Load(const std::string& device, engine::Precisi
   auto choice = engine::PickDevice({device, false});
   EXPECT_TRUE(choice.ok()) << choice.status().ToString();
   if (!choice.ok()) return nullptr;
-  engine::PrepareDevice(choice->device);
+  engine::PrepareDevice(choice->device, /*autotune=*/false);
   model::ModelSpec spec;
   spec.path = testing::CenternetModelPath();
   spec.precision = precision;

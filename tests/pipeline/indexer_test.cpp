@@ -206,6 +206,39 @@ TEST_F(IndexerTest, InterruptedRunResumesWithoutDuplicates) {
   EXPECT_EQ(Results(*c), reference);
 }
 
+TEST_F(IndexerTest, SeveralWorkersGiveTheSameResultsAndVideosStayWhole) {
+  // Videos: their frames spread over the workers, yet each becomes one result with moments.
+  std::filesystem::create_directories(lib_.photos() / "clips");
+  std::filesystem::copy_file(testing::TestData("clip.mp4"), lib_.photos() / "clips/a.mp4");
+  std::filesystem::copy_file(testing::TestData("clip.webm"), lib_.photos() / "clips/b.webm");
+  std::filesystem::copy_file(testing::TestData("truncated.mp4"), lib_.photos() / "clips/cut.mp4");
+  IndexOptions o = Options(lib_);
+  o.scan.extensions = {"jpg", "png", "mp4", "webm"};
+  o.video_interval_s = 1.0;
+  o.batch_size = 2;
+
+  auto one = catalog::OpenCatalog(lib_.catalog("one.db"));
+  ASSERT_OK(one);
+  auto single = RunIndex(SharedDetector(), **one, o);
+  ASSERT_OK(single);
+  auto three = catalog::OpenCatalog(lib_.catalog("three.db"));
+  ASSERT_OK(three);
+  const model::Detector* d = &SharedDetector();
+  auto parallel = RunIndex(std::vector<const model::Detector*>{d, d, d}, **three, o);
+  ASSERT_OK(parallel);
+
+  EXPECT_EQ(single->done, parallel->done);
+  EXPECT_EQ(single->failed, parallel->failed);
+  EXPECT_EQ(single->video_frames, parallel->video_frames);
+  EXPECT_GE(parallel->video_frames, 8) << "two 5 s clips at one frame a second";
+  EXPECT_EQ(Results(**one), Results(**three));
+  auto errors = (*three)->Errors(0, 100);
+  ASSERT_OK(errors);
+  bool cut_reported = false;
+  for (const auto& e : *errors) cut_reported |= e.path.find("cut.mp4") != std::string::npos;
+  EXPECT_TRUE(cut_reported) << "a truncated video is one recorded failure";
+}
+
 TEST_F(IndexerTest, MemoryLimitBelowTheRuntimeIsAClearError) {
   auto c = Open();
   IndexOptions o = Options(lib_);
