@@ -5,7 +5,7 @@
 #   1. model-only images/s at batch 1, 8, 64, 256 in fp32 and fp16;
 #   2. decode-only images/s for 4000x3000 JPEGs, CPU threads (fast and full-size);
 #   3. end-to-end `mediadex index` of N (default 2000) such JPEGs on the GPU, with GPU use and
-#      host memory, and the same binary on the CPU over the first 100 of them.
+#      host memory (its summary's peak RSS), and the same binary on the CPU over 100 of them.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build-cuda}
@@ -20,10 +20,8 @@ PHOTOS=samples
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$RESULTS/gpu.txt"
 echo "== model-only"
 for p in fp32 fp16; do
-  for b in 1 8 64 256; do
-    MEDIADEX_BENCH_MODEL_ONLY=1 "$BUILD/bench/detect_bench" --photos "$PHOTOS" --model models/centernet.json \
-      --device cuda --precision $p --batch-size $b --seconds 5 | tee -a "$RESULTS/model_only.jsonl"
-  done
+  "$BUILD/bench/detect_bench" --photos "$PHOTOS" --model models/centernet.json --device cuda \
+    --precision $p --batch-sizes 1,8,64,256 --seconds 4 | tee -a "$RESULTS/model_only.jsonl"
 done
 
 echo "== library ($N JPEGs of 4000x3000)"
@@ -38,11 +36,12 @@ echo "== end-to-end, GPU"
 nvidia-smi dmon -s u -d 1 > "$RESULTS/dmon.txt" 2>&1 &
 DMON=$!
 rm -f /tmp/gpu.db*
-/usr/bin/time -v "$BUILD/mediadex" index --device cuda --concurrency $((CORES - 1)) --batch-size 64 \
-  --catalog /tmp/gpu.db "$LIB" > "$RESULTS/index_gpu.txt" 2> "$RESULTS/index_gpu.time"
+START=$(date +%s.%N)
+"$BUILD/mediadex" index --device cuda --concurrency $((CORES - 1)) --batch-size 64 \
+  --catalog /tmp/gpu.db "$LIB" > "$RESULTS/index_gpu.txt" 2>&1
+echo "wall (process, model load included): $(echo "$(date +%s.%N) - $START" | bc 2>/dev/null || python3 -c "import time;print(time.time()-$START)") s"
 kill $DMON 2>/dev/null
-cat "$RESULTS/index_gpu.txt"
-grep -E "Maximum resident|Elapsed" "$RESULTS/index_gpu.time"
+grep -v "^\[" "$RESULTS/index_gpu.txt"
 awk '$1 ~ /^[0-9]+$/ { n++; s += $2 } END { if (n) printf "GPU SM utilisation: mean %.0f%% over %d s\n", s / n, n }' "$RESULTS/dmon.txt"
 
 echo "== end-to-end, same binary on the CPU (first 100)"
