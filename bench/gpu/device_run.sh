@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # bench/gpu/device_run.sh: what one call on the lent GPU machine runs (docs/gpu.md): build and
 # test with scripts/gpu-build.sh, then every benchmark of bench/gpu/run.sh. Keeps the results
-# in $OUT (few files: the device tool returns at most eight).
+# in $OUT (few files: the device tool returns at most eight). NO_TESTS=1 skips the unit tests.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 OUT=${OUT:-/tmp/mediadex-device}
 mkdir -p "$OUT"
-OUT=/tmp/gpu-build scripts/gpu-build.sh > "$OUT/gpu-build.txt" 2>&1
+OUT=/tmp/gpu-build scripts/gpu-build.sh ${NO_TESTS:+--no-tests} > "$OUT/gpu-build.txt" 2>&1
 echo "gpu-build rc=$?"
 cat /tmp/gpu-build/summary.txt
-cp /tmp/gpu-build/tests.log "$OUT/" 2>/dev/null
+# The carried libraries (scripts/gpu-deps.sh), as gpu-build.sh sets them up.
+[ -d .deps/root ] && export LD_LIBRARY_PATH=$PWD/.deps/root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+echo "== gpu tests"
+build-cuda/tests/model/gpu_test 2>&1 | grep -v "^\[ *RUN\|^\[ *OK" | tee "$OUT/gpu_test.txt" | tail -40
 OUT=/tmp/gpu-bench bench/gpu/run.sh build-cuda "${N:-2000}" > "$OUT/bench.txt" 2>&1
 echo "bench rc=$?"
-tar -C /tmp -czf "$OUT/bench-results.tgz" gpu-bench
+tar -C /tmp -czf "$OUT/results.tgz" gpu-bench gpu-build
 cat "$OUT/bench.txt"
