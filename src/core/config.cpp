@@ -40,7 +40,7 @@ const std::vector<ConfigKey>& ConfigKeys() {
   static const std::vector<ConfigKey> kKeys = {
       {"device", "auto", "auto | cpu | cuda | cuda:N | mps (auto: CUDA, else Metal, else CPU)"},
       {"metal_env", "0", "1 = the original app's TF_METAL_DEVICE=1: prefer Metal (MPS)"},
-      {"precision", "auto", "fp32 | fp16 | bf16 | auto (fp16 on GPUs, fp32 on the CPU)"},
+      {"precision", "auto", "fp32 | fp16 | bf16 (GPUs only) | auto (the fastest that keeps the answers: fp32, measured)"},
       {"threads", "0", "CPU threads for inference; 0 = the cores the decoders leave (at least 1)"},
       {"model", "", "model.json (TF.js graph model) or .torchscript (YOLO); empty = bundled CenterNet"},
       {"min_score", "0.2", "drop detections scoring below this (0..1)"},

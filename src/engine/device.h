@@ -54,9 +54,9 @@ Result<DeviceChoice> PickDevice(const DeviceRequest& request);
 enum class Precision { kFp32, kFp16, kBf16 };
 const char* PrecisionName(Precision precision);
 
-// "fp32" | "fp16" | "bf16" | "auto". auto = fp16 where the device does it fast (CUDA, MPS),
-// fp32 elsewhere: the fastest that keeps detections equal (fp16 vs fp32 is checked by the gpu
-// tests). Half precision on the CPU is emulated and slower: InvalidArgument.
+// "fp32" | "fp16" | "bf16" | "auto". auto = the fastest that keeps detections equal, measured:
+// fp32 today (see device.cpp). fp16 keeps fp32's detections (the gpu tests check it); bf16 does
+// not quite. Half precision on the CPU is emulated and slower: InvalidArgument.
 Result<Precision> ResolvePrecision(const std::string& name, const DeviceInfo& device);
 
 // One-time settings for inference on `device`. autotune: let cuDNN time its convolution
