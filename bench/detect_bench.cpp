@@ -40,7 +40,10 @@ int main(int argc, char** argv) {
   app.add_option("--device", device_request);
   app.add_option("--precision", precision_name, "auto | fp32 | fp16 | bf16");
   app.add_option("--seconds", seconds, "time per measurement");
+  std::vector<int> batch_sizes;
   app.add_option("--batch-size", batch_size);
+  app.add_option("--batch-sizes", batch_sizes, "model-only at each of these batch sizes, one JSON line each (no end-to-end)")
+      ->delimiter(',');
   app.add_option("--threads", threads, "inference threads (0 = all cores model-only, the cores the decoders leave end-to-end, as the CLI)");
   app.add_option("--decode-threads", decode_threads, "decode threads end-to-end (the CLI's --concurrency)");
   CLI11_PARSE(app, argc, argv);
@@ -65,7 +68,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   engine::SetCpuThreads(threads);
-  engine::PrepareDevice(choice->device);
+  engine::PrepareDevice(choice->device, /*autotune=*/true);
   auto precision = engine::ResolvePrecision(precision_name, choice->device);
   if (!precision.ok()) {
     std::fprintf(stderr, "detect_bench: %s\n", precision.status().message().c_str());
@@ -90,22 +93,44 @@ int main(int argc, char** argv) {
     auto image = media::DecodeFile(f, decode);
     if (image.ok()) images.push_back(std::move(image).value());
   }
-  std::vector<const RgbImage*> batch;
-  for (int i = 0; i < batch_size; ++i) batch.push_back(&images[i % images.size()]);
-  // Warm-up: allocator, oneDNN primitive cache, cuDNN autotuning.
-  for (int i = 0; i < 3; ++i) (void)model.Detect(batch, {});
-  long done = 0;
-  auto start = Clock::now();
-  while (Since(start) < seconds) {
-    auto r = model.Detect(batch, {});
-    if (!r.ok()) {
-      std::fprintf(stderr, "detect_bench: %s\n", r.status().message().c_str());
-      return 1;
+  // Model-only images/s at batch size b: the same pre-decoded photos, batch after batch.
+  auto model_only = [&](int b) -> double {
+    std::vector<const RgbImage*> batch;
+    for (int i = 0; i < b; ++i) batch.push_back(&images[i % images.size()]);
+    // Warm-up: allocator, oneDNN primitive cache, cuDNN autotuning.
+    for (int i = 0; i < 3; ++i) (void)model.Detect(batch, {});
+    long done = 0;
+    const auto start = Clock::now();
+    while (Since(start) < seconds) {
+      auto r = model.Detect(batch, {});
+      if (!r.ok()) {
+        std::fprintf(stderr, "detect_bench: %s\n", r.status().message().c_str());
+        return -1;
+      }
+      done += b;
     }
-    done += batch_size;
+    return done / Since(start);
+  };
+  auto describe = [&](int b) {
+    return nlohmann::json{{"engine", "mediadex"},
+                          {"device", choice->device.name},
+                          {"device_description", choice->device.description},
+                          {"precision", engine::PrecisionName(*precision)},
+                          {"batch_size", b},
+                          {"images", files.size()},
+                          {"seconds", seconds}};
+  };
+  if (!batch_sizes.empty()) {
+    for (int b : batch_sizes) {
+      auto out = describe(b);
+      out["model_only_ips"] = std::round(model_only(b) * 100) / 100;
+      std::printf("%s\n", out.dump().c_str());
+      std::fflush(stdout);
+    }
+    return 0;
   }
-  const double model_only = done / Since(start);
-  if (std::getenv("MEDIADEX_BENCH_MODEL_ONLY")) seconds = 0;  // skip end-to-end
+  const double model_only_ips = model_only(batch_size);
+  if (model_only_ips < 0) return 1;
 
   // end-to-end: files to boxes, threads split as `mediadex detect` splits them.
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -115,26 +140,20 @@ int main(int argc, char** argv) {
   run.decode_threads = decode_threads;
   run.decode = decode;
   long e2e_done = 0, failed = 0;
-  start = Clock::now();
-  while (seconds > 0 && Since(start) < seconds) {
+  auto start = Clock::now();
+  while (Since(start) < seconds) {
     pipeline::DetectFiles(model, files, run, [&](const pipeline::FileResult& r) {
       ++e2e_done;
       failed += !r.status.ok();
     });
   }
-  const double end_to_end = seconds > 0 ? e2e_done / Since(start) : 0;
+  const double end_to_end = e2e_done / Since(start);
 
-  nlohmann::json out = {{"engine", "mediadex"},
-                        {"device", choice->device.name},
-                        {"device_description", choice->device.description},
-                        {"precision", engine::PrecisionName(*precision)},
-                        {"threads_end_to_end", engine::CpuThreads()},
-                        {"batch_size", batch_size},
-                        {"images", files.size()},
-                        {"failed", failed},
-                        {"model_only_ips", std::round(model_only * 100) / 100},
-                        {"end_to_end_ips", std::round(end_to_end * 100) / 100},
-                        {"seconds", seconds}};
+  nlohmann::json out = describe(batch_size);
+  out["threads_end_to_end"] = engine::CpuThreads();
+  out["failed"] = failed;
+  out["model_only_ips"] = std::round(model_only_ips * 100) / 100;
+  out["end_to_end_ips"] = std::round(end_to_end * 100) / 100;
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }

@@ -4,7 +4,7 @@
 # a library of N (default 500) 4000x3000 q90 JPEGs made from the sample photos and cached in
 # build/bench-data/index-lib-N/. Prints Markdown tables for docs/performance.md.
 #   (a) mediadex index, default settings, under /usr/bin/time -v (wall, max RSS)
-#   (b) the same with --concurrency 1, --concurrency 2 and --threads 1: the CPU split between
+#   (b) the same with --concurrency 1, --concurrency 2 and --threads 2 (one worker over two OpenMP threads): the CPU split between
 #       decode workers and inference, with mediadex's own stage times
 #   (c) the Node pipeline under /usr/bin/time -v (full-size decode, as human does; and with
 #       NODE_VARIANTS=both also --sharp-resize: sharp shrinks to 1024 before TF.js)
@@ -73,7 +73,7 @@ timed md_rerun "$MEDIADEX" index --quiet --catalog "$TMP/md_default.db" --model 
 # stage times are the point here.
 timed md_c1 "$MEDIADEX" index --concurrency 1 --catalog "$TMP/md_c1.db" --model "$MODEL" "$LIB"
 timed md_c2 "$MEDIADEX" index --concurrency 2 --catalog "$TMP/md_c2.db" --model "$MODEL" "$LIB"
-timed md_t1 "$MEDIADEX" index --threads 1 --catalog "$TMP/md_t1.db" --model "$MODEL" "$LIB"
+timed md_t2 "$MEDIADEX" index --threads 2 --catalog "$TMP/md_t2.db" --model "$MODEL" "$LIB"
 # (c) the Node pipeline.
 timed node_full node bench/node-pipeline/index.mjs --model "$MODEL" --db "$TMP/node_full.db" "$LIB"
 if [ "$NODE_VARIANTS" = both ]; then
@@ -89,7 +89,7 @@ echo "### mediadex index vs the original app's pipeline in Node: $N JPEGs of 400
 echo
 echo "| pipeline | images/s | peak RSS | wall s | CPU | failed |"
 echo "|---|---|---|---|---|---|"
-echo "| \`mediadex index\` (defaults: 3 decode workers, batch 64, all cores for inference) | $(ips md_default) | $(rss_mb md_default) MB | $(wall_s md_default) | $(cpu_pct md_default) | $(md_failed md_default) |"
+echo "| \`mediadex index\` (defaults: 3 decode workers, batch 64, inference on the cores the decoders leave) | $(ips md_default) | $(rss_mb md_default) MB | $(wall_s md_default) | $(cpu_pct md_default) | $(md_failed md_default) |"
 echo "| Node: sharp full-size decode + TF.js $(node_field node_full tfjs_version) wasm (SIMD $(node_field node_full simd)) + better-sqlite3, concurrency 3 | $(ips node_full) | $(rss_mb node_full) MB | $(wall_s node_full) | $(cpu_pct node_full) | $(node_field node_full failed) |"
 if [ "$NODE_VARIANTS" = both ]; then
   echo "| Node, \`--sharp-resize\` (sharp shrinks to fit 1024 first) | $(ips node_1024) | $(rss_mb node_1024) MB | $(wall_s node_1024) | $(cpu_pct node_1024) | $(node_field node_1024 failed) |"
@@ -104,7 +104,7 @@ echo "#### CPU split in mediadex (2 cores: decode workers vs inference threads)"
 echo
 echo "| settings | images/s | peak RSS | wall s | CPU | stage times (mediadex summary) |"
 echo "|---|---|---|---|---|---|"
-for v in md_c1:"--concurrency 1" md_c2:"--concurrency 2" md_t1:"--threads 1"; do
+for v in md_c1:"--concurrency 1" md_c2:"--concurrency 2" md_t2:"--threads 2"; do
   name=${v%%:*}
   echo "| \`${v#*:}\` | $(ips "$name") | $(rss_mb "$name") MB | $(wall_s "$name") | $(cpu_pct "$name") | $(stages "$name") |"
 done
