@@ -37,7 +37,7 @@ nvidia-smi dmon -s u -d 1 > "$RESULTS/dmon.txt" 2>&1 &
 DMON=$!
 rm -f /tmp/gpu.db*
 START=$(date +%s.%N)
-"$BUILD/mediadex" index --device cuda --concurrency $((CORES - 1)) --batch-size 64 \
+"$BUILD/mediadex" index --device cuda --concurrency $((CORES - 4)) --batch-size 64 \
   --catalog /tmp/gpu.db "$LIB" > "$RESULTS/index_gpu.txt" 2>&1
 echo "wall (process, model load included): $(echo "$(date +%s.%N) - $START" | bc 2>/dev/null || python3 -c "import time;print(time.time()-$START)") s"
 kill $DMON 2>/dev/null

@@ -1,6 +1,7 @@
 #include "model/centernet_detector.h"
 
 #include <ATen/ATen.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cmath>
@@ -16,6 +17,10 @@ namespace mediadex::model {
 namespace {
 
 constexpr const char* kDetectionsOutput = "tower_0/detections";
+// CenterNet's two heads: per-class centre heat maps and box extents, both [B,H,W,*].
+constexpr const char* kKeypointsOutput = "tower_0/keypoints";
+constexpr const char* kSizesOutput = "tower_0/wh";
+constexpr int64_t kTopK = 100;  // rows of tower_0/detections
 
 class CenternetDetector final : public Detector {
  public:
@@ -26,6 +31,27 @@ class CenternetDetector final : public Detector {
         device_(std::move(device)),
         precision_(precision),
         input_name_(std::move(input_name)) {}
+
+  // The graph's tail (top 100 peaks, gather of their box sizes) is written for batch 1, so the
+  // executor runs it once per image: hundreds of tiny kernels at batch 256 on a GPU. When the
+  // graph has the two heads and decoding them here gives exactly what its tail gives (checked
+  // on one input now), every batch is decoded at once instead.
+  void EnableBatchedDecodeIfExact() {
+    at::NoGradGuard no_grad;
+    const auto device = engine::ToTorchDevice(device_);
+    at::Tensor probe = at::rand({1, info_.input_height, info_.input_width, 3},
+                                at::TensorOptions().device(device)) * 255;
+    auto both = graph_->Execute({{input_name_, probe}}, {kDetectionsOutput, kKeypointsOutput, kSizesOutput});
+    if (!both.ok()) return;  // not a two-headed CenterNet graph: keep the graph's tail
+    const at::Tensor ours = DecodeHeads((*both)[1], (*both)[2]);
+    const at::Tensor theirs = (*both)[0].to(at::kFloat);
+    // Rows whose score is 0 (fewer than 100 peaks) may differ in order; they never pass NMS.
+    const at::Tensor scored = theirs.select(2, 4) > 0;
+    batched_decode_ = ours.sizes() == theirs.sizes() &&
+                      at::equal(ours.masked_select(scored.unsqueeze(2)), theirs.masked_select(scored.unsqueeze(2)));
+    spdlog::debug("{}: {}", info_.name, batched_decode_ ? "heads decoded batched (equal to the graph's tail)"
+                                                        : "the graph's own tail decodes the heads");
+  }
 
   const ModelInfo& info() const override { return info_; }
   const engine::DeviceInfo& device() const override { return device_; }
@@ -44,12 +70,15 @@ class CenternetDetector final : public Detector {
       for (size_t begin = 0; begin < batch.size(); begin += chunk) {
         const std::vector<const RgbImage*> slice(batch.begin() + begin,
                                                  batch.begin() + std::min(batch.size(), begin + chunk));
-        auto outputs = graph_->Execute({{input_name_, Preprocess(slice)}}, {kDetectionsOutput});
+        const at::Tensor input = Preprocess(slice);
+        auto outputs = batched_decode_
+                           ? graph_->Execute({{input_name_, input}}, {kKeypointsOutput, kSizesOutput})
+                           : graph_->Execute({{input_name_, input}}, {kDetectionsOutput});
         if (!outputs.ok()) {
           graph_status = outputs.status();
           return;
         }
-        parts.push_back(outputs->front());
+        parts.push_back(batched_decode_ ? DecodeHeads((*outputs)[0], (*outputs)[1]) : outputs->front());
       }
     });
     if (!graph_status.ok()) return graph_status;
@@ -86,21 +115,17 @@ class CenternetDetector final : public Detector {
   // buffer (k = 1: exactly TF's formula). The few rows and columns needed are gathered while
   // still uint8, so a 100 MP photo never exists as floats.
   at::Tensor Resize(const at::Tensor& pixels, const RgbImage& image) const {
+    // Sample positions per axis, computed on the device (no host round trip per photo) with
+    // the same float32 operations, in the same order, as TF.
     auto axis = [&](int64_t buffer, int64_t full, int64_t out, at::Tensor* lo, at::Tensor* hi, at::Tensor* w) {
       const float scale = static_cast<float>(full) / static_cast<float>(out);
       const float k = static_cast<float>(full) / static_cast<float>(buffer);
-      std::vector<int64_t> l(out), h(out);
-      std::vector<float> f(out);
-      for (int64_t i = 0; i < out; ++i) {
-        const float src = std::max(0.0f, static_cast<float>(i) * scale / k - (k - 1) / (2 * k));
-        const float floor_src = std::floor(src);
-        l[i] = std::min<int64_t>(static_cast<int64_t>(floor_src), buffer - 1);
-        h[i] = std::min<int64_t>(static_cast<int64_t>(std::ceil(src)), buffer - 1);
-        f[i] = src - floor_src;
-      }
-      *lo = at::tensor(l, at::kLong).to(pixels.device());
-      *hi = at::tensor(h, at::kLong).to(pixels.device());
-      *w = at::tensor(f, at::kFloat).to(pixels.device());
+      at::Tensor src = at::arange(out, at::TensorOptions().device(pixels.device()).dtype(at::kFloat)) * scale;
+      if (k != 1.0f) src = (src / k - (k - 1) / (2 * k)).clamp_min(0);
+      const at::Tensor floor_src = src.floor();
+      *lo = floor_src.to(at::kLong).clamp_max(buffer - 1);
+      *hi = src.ceil().to(at::kLong).clamp_max(buffer - 1);
+      *w = src - floor_src;
     };
     at::Tensor ylo, yhi, wy, xlo, xhi, wx;
     axis(image.height, image.full_height, info_.input_height, &ylo, &yhi, &wy);
@@ -114,6 +139,31 @@ class CenternetDetector final : public Detector {
     const at::Tensor t = tl + (tr - tl) * wx;
     const at::Tensor b = bl + (br - bl) * wx;
     return t + (b - t) * wy;
+  }
+
+  // CenterNet's decoding as the graph's tail does it, for a whole batch: peaks are heat-map
+  // values equal to their 3x3 neighbourhood's maximum; the 100 best (over all classes) become
+  // rows x1,y1,x2,y2,score,class in input pixels, the box spanning the predicted extents
+  // around the peak's cell (cell size = input / heat-map size).
+  at::Tensor DecodeHeads(const at::Tensor& keypoints_in, const at::Tensor& sizes_in) const {
+    const at::Tensor keypoints = keypoints_in.to(at::kFloat);
+    const at::Tensor sizes = sizes_in.to(at::kFloat);
+    const int64_t batch = keypoints.size(0), height = keypoints.size(1), width = keypoints.size(2);
+    const int64_t classes = keypoints.size(3);
+    const float cell = static_cast<float>(info_.input_width) / static_cast<float>(width);
+    const at::Tensor pooled =
+        at::max_pool2d(keypoints.permute({0, 3, 1, 2}), {3, 3}, {1, 1}, {1, 1}).permute({0, 2, 3, 1});
+    const at::Tensor peaks = keypoints * at::eq(keypoints, pooled).to(at::kFloat);
+    auto [scores, index] = peaks.reshape({batch, -1}).topk(kTopK, 1, /*largest=*/true, /*sorted=*/true);
+    const at::Tensor cls = at::remainder(index, classes);
+    const at::Tensor pixel = at::floor_divide(index, classes);
+    const at::Tensor x = at::remainder(pixel, width).to(at::kFloat), y = at::floor_divide(pixel, width).to(at::kFloat);
+    const at::Tensor extents =
+        sizes.reshape({batch, height * width, 4}).gather(1, pixel.unsqueeze(2).expand({batch, kTopK, 4}));
+    return at::stack({x * cell - extents.select(2, 0), y * cell - extents.select(2, 1),
+                      x * cell + extents.select(2, 2), y * cell + extents.select(2, 3), scores,
+                      cls.to(at::kFloat)},
+                     2);
   }
 
   // [N,6] rows of x1,y1,x2,y2,score,class in input pixels -> NMS -> boxes in the photo's pixels.
@@ -162,6 +212,7 @@ class CenternetDetector final : public Detector {
   engine::DeviceInfo device_;
   engine::Precision precision_;
   std::string input_name_;
+  bool batched_decode_ = false;  // set once at load (EnableBatchedDecodeIfExact)
 };
 
 }  // namespace
@@ -195,8 +246,11 @@ Result<std::unique_ptr<Detector>> LoadCenternetDetector(const ModelSpec& spec,
   auto version = HashFilesHex(files);
   if (!version.ok()) return version.status();
   info.version = *version;
-  return std::unique_ptr<Detector>(std::make_unique<CenternetDetector>(
-      std::move(graph).value(), std::move(info), device, spec.precision, inputs[0].name));
+  auto detector = std::make_unique<CenternetDetector>(std::move(graph).value(), std::move(info), device,
+                                                      spec.precision, inputs[0].name);
+  Status checked = engine::CatchTorch("centernet self-check", [&] { detector->EnableBatchedDecodeIfExact(); });
+  if (!checked.ok()) return checked.WithContext(model_json_path);
+  return std::unique_ptr<Detector>(std::move(detector));
 }
 
 }  // namespace mediadex::model
