@@ -11,6 +11,8 @@ echo "gpu-build rc=$?"
 cat /tmp/gpu-build/summary.txt
 # The carried libraries (scripts/gpu-deps.sh), as gpu-build.sh sets them up.
 [ -d .deps/root ] && export LD_LIBRARY_PATH=$PWD/.deps/root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+# The gpu tests read the reference photos where tests/CMakeLists.txt looks for them.
+[ -e ../shared/testdata/photos ] || { mkdir -p ../shared/testdata && ln -s "$PWD/.deps/photos" ../shared/testdata/photos; }
 echo "== gpu tests"
 build-cuda/tests/model/gpu_test 2>&1 | grep -v "^\[ *RUN\|^\[ *OK" | tee "$OUT/gpu_test.txt" | tail -40
 OUT=/tmp/gpu-bench bench/gpu/run.sh build-cuda "${N:-2000}" > "$OUT/bench.txt" 2>&1

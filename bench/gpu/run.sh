@@ -19,7 +19,7 @@ PHOTOS=samples
 
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$RESULTS/gpu.txt"
 echo "== model-only"
-for p in fp32 fp16; do
+[ "${SKIP_MODEL_ONLY:-0}" = 1 ] || for p in fp32 fp16; do
   "$BUILD/bench/detect_bench" --photos "$PHOTOS" --model models/centernet.json --device cuda \
     --precision $p --batch-sizes 1,8,64,256 --seconds 4 | tee -a "$RESULTS/model_only.jsonl"
 done
@@ -29,8 +29,10 @@ python3 bench/gpu/make_library.py "$PHOTOS" "$LIB" "$N"
 mkdir -p "$LIB-sample" && ls "$LIB" | head -64 | while read -r f; do ln -sf "$LIB/$f" "$LIB-sample/$f"; done
 
 echo "== decode-only, $CORES CPU threads"
-"$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads "$CORES" --seconds 8 | tee -a "$RESULTS/decode.jsonl"
-"$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads "$CORES" --seconds 8 --exact | tee -a "$RESULTS/decode.jsonl"
+if [ "${SKIP_DECODE:-0}" != 1 ]; then
+  "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads "$CORES" --seconds 8 | tee -a "$RESULTS/decode.jsonl"
+  "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads "$CORES" --seconds 8 --exact | tee -a "$RESULTS/decode.jsonl"
+fi
 
 echo "== end-to-end, GPU"
 nvidia-smi dmon -s u -d 1 > "$RESULTS/dmon.txt" 2>&1 &

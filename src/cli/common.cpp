@@ -93,7 +93,10 @@ Result<engine::DeviceChoice> SetUpDevice(const EngineOptions& options, int decod
   if (!choice.ok()) return choice.status();
   for (const auto& note : choice->notes) spdlog::warn("{}", note);
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  engine::SetCpuThreads(options.threads > 0 ? options.threads : std::max(1, cores - decode_threads));
+  // On a GPU the CPU runs only tiny ops: one thread, so none spins against the decoders
+  // (measured on an H100 with 12 decoders: 4 threads 40 images/s, 1 thread 105).
+  const bool cpu = choice->device.kind == engine::DeviceKind::kCpu;
+  engine::SetCpuThreads(options.threads > 0 ? options.threads : cpu ? std::max(1, cores - decode_threads) : 1);
   engine::PrepareDevice(choice->device, long_run);
   spdlog::info("device: {} ({}) - {}", choice->device.name, choice->device.description,
                choice->reason);
