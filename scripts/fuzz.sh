@@ -32,7 +32,7 @@ for name in "${fuzzers[@]}"; do
   work=$(mktemp -d)
   [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
   echo "== $name: ${seconds}s on $(find "$work" -type f | wc -l) seed inputs"
-  if ! "$build/fuzz/$name" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2560 \
+  if ! LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0" "$build/fuzz/$name" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2560 \
       -print_final_stats=1 -artifact_prefix="$build/artifacts/$name-" "$work" \
       > "$build/artifacts/$name.log" 2>&1; then
     failed+=("$name")

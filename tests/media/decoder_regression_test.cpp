@@ -78,6 +78,17 @@ TEST(DecoderRegressionTest, WebpExifChunkSizeOverflowIsIgnored) {
   }
 }
 
+// Found by decode_heif_fuzz: an AVIF whose AV1 payload dav1d rejects. It must be one clean
+// error (the 40 bytes libdav1d itself leaks on it are suppressed in fuzz/lsan.supp).
+TEST(DecoderRegressionTest, AvifPayloadDav1dRejectsIsAnError) {
+  std::ifstream in(testing::TestData("heif_dav1d_leak.avif"), std::ios::binary);
+  ASSERT_TRUE(in.good());
+  const std::string bytes((std::istreambuf_iterator<char>(in)), {});
+  auto image = DecodeImage(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), DecodeOptions{});
+  EXPECT_FALSE(image.ok());
+  EXPECT_FALSE(image.status().message().empty());
+}
+
 TEST(DecoderRegressionTest, TinyInputsOfEachFormat) {
   const std::vector<std::vector<uint8_t>> inputs = {
       {0xFF, 0xD8, 0xFF},
