@@ -89,7 +89,7 @@ echo "### mediadex index vs the original app's pipeline in Node: $N JPEGs of 400
 echo
 echo "| pipeline | images/s | peak RSS | wall s | CPU | failed |"
 echo "|---|---|---|---|---|---|"
-echo "| \`mediadex index\` (defaults: 3 decode workers, batch 64, inference on the cores the decoders leave) | $(ips md_default) | $(rss_mb md_default) MB | $(wall_s md_default) | $(cpu_pct md_default) | $(md_failed md_default) |"
+echo "| \`mediadex index\` (defaults: 3 decode workers, one single-threaded inference worker per core) | $(ips md_default) | $(rss_mb md_default) MB | $(wall_s md_default) | $(cpu_pct md_default) | $(md_failed md_default) |"
 echo "| Node: sharp full-size decode + TF.js $(node_field node_full tfjs_version) wasm (SIMD $(node_field node_full simd)) + better-sqlite3, concurrency 3 | $(ips node_full) | $(rss_mb node_full) MB | $(wall_s node_full) | $(cpu_pct node_full) | $(node_field node_full failed) |"
 if [ "$NODE_VARIANTS" = both ]; then
   echo "| Node, \`--sharp-resize\` (sharp shrinks to fit 1024 first) | $(ips node_1024) | $(rss_mb node_1024) MB | $(wall_s node_1024) | $(cpu_pct node_1024) | $(node_field node_1024 failed) |"
