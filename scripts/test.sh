@@ -7,13 +7,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+step() { echo "==> $* (at ${SECONDS}s)"; }
 scripts/setup.sh --tests
 
-echo "==> tests (Release)"
+step "tests (Release)"
 ctest --test-dir build --output-on-failure --timeout 900
 
 if [ "${MEDIADEX_SKIP_SANITIZE:-0}" != 1 ]; then
-  echo "==> unit tests under ASan + UBSan (build-asan/)"
+  step "unit tests under ASan + UBSan (build-asan/)"
   cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEDIADEX_SANITIZE=ON \
     -DMEDIADEX_BUILD_BENCH=OFF >/dev/null
   cmake --build build-asan --parallel
@@ -23,6 +24,7 @@ if [ "${MEDIADEX_SKIP_SANITIZE:-0}" != 1 ]; then
 fi
 
 if [ "${MEDIADEX_SKIP_FUZZ:-0}" != 1 ]; then
-  echo "==> fuzzers"
+  step "fuzzers"
   scripts/fuzz.sh "${FUZZ_SECONDS:-60}"
 fi
+step "all passed"
