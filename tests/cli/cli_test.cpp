@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "cli_util.h"
 #include "testutil.h"
 #include "core/files.h"
 
@@ -16,39 +17,12 @@ namespace mediadex {
 namespace {
 namespace fs = std::filesystem;
 
-struct CliRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
+using testing::CommandRun;
+using testing::JsonLines;
 
-// Runs `mediadex ARGS` with optional environment assignments; captures stdout and stderr.
-CliRun Mediadex(const std::string& args, const std::string& env = "") {
-  const fs::path err_file = fs::temp_directory_path() / "mediadex_cli_test_stderr.txt";
-  const std::string command = env + " " + std::string(MEDIADEX_BINARY_DIR) + "/mediadex " + args +
-                              " 2>" + err_file.string();
-  CliRun run;
-  FILE* pipe = popen(command.c_str(), "r");
-  if (!pipe) return run;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) run.out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream err(err_file);
-  std::stringstream ss;
-  ss << err.rdbuf();
-  run.err = ss.str();
-  return run;
-}
-
-std::vector<nlohmann::json> JsonLines(const std::string& out) {
-  std::vector<nlohmann::json> lines;
-  std::istringstream in(out);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(nlohmann::json::parse(line));
-  }
-  return lines;
+// Runs `mediadex ARGS` with optional environment assignments.
+CommandRun Mediadex(const std::string& args, const std::string& env = "") {
+  return testing::Shell(env + " " + testing::MediadexBinary() + " " + args, fs::temp_directory_path());
 }
 
 class CliTest : public ::testing::Test {
@@ -68,7 +42,7 @@ class CliTest : public ::testing::Test {
 };
 
 TEST_F(CliTest, DetectJsonFindsPeopleInTheBundledSamples) {
-  CliRun run = Mediadex("detect --json --device cpu " + std::string(MEDIADEX_SAMPLES_DIR));
+  CommandRun run = Mediadex("detect --json --device cpu " + std::string(MEDIADEX_SAMPLES_DIR));
   ASSERT_EQ(run.exit_code, 0) << run.err;
   auto lines = JsonLines(run.out);
   ASSERT_EQ(lines.size(), 6u) << "every photo in samples/, and not SOURCES.md";
@@ -100,7 +74,7 @@ TEST_F(CliTest, BrokenFilesAreReportedOneLineEachAndTheRestStillRuns) {
   const auto truncated = Write("truncated.jpg", bytes.substr(0, bytes.size() / 3));
   const auto good = Write("good.jpg", bytes);
   const auto missing = (dir_ / "missing.jpg").string();
-  CliRun run = Mediadex("detect --json --device cpu " + empty + " " + text + " " + truncated + " " +
+  CommandRun run = Mediadex("detect --json --device cpu " + empty + " " + text + " " + truncated + " " +
                      good + " " + missing);
   EXPECT_EQ(run.exit_code, 1) << "partial failure must say so in the exit code";
   auto lines = JsonLines(run.out);
@@ -118,14 +92,14 @@ TEST_F(CliTest, BrokenFilesAreReportedOneLineEachAndTheRestStillRuns) {
 }
 
 TEST_F(CliTest, MissingModelIsAClearErrorNotACrash) {
-  CliRun run = Mediadex("detect --device cpu --model /nonexistent/model.json " +
+  CommandRun run = Mediadex("detect --device cpu --model /nonexistent/model.json " +
                      std::string(MEDIADEX_SAMPLES_DIR) + "/skimage-chelsea.png");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find("/nonexistent/model.json"), std::string::npos) << run.err;
 }
 
 TEST_F(CliTest, DoctorReportsTheDeviceItUsedAndTimesIt) {
-  CliRun run = Mediadex("doctor --device cpu");
+  CommandRun run = Mediadex("doctor --device cpu");
   ASSERT_EQ(run.exit_code, 0) << run.out << run.err;
   EXPECT_NE(run.out.find("device used      cpu"), std::string::npos) << run.out;
   EXPECT_NE(run.out.find("matmul 2048"), std::string::npos);
@@ -134,7 +108,7 @@ TEST_F(CliTest, DoctorReportsTheDeviceItUsedAndTimesIt) {
 }
 
 TEST_F(CliTest, MetalSwitchOnAMachineWithoutMetalIsSaidAndFallsBack) {
-  CliRun run = Mediadex("doctor", "TF_METAL_DEVICE=1");
+  CommandRun run = Mediadex("doctor", "TF_METAL_DEVICE=1");
   EXPECT_EQ(run.exit_code, 0) << run.out << run.err;
   if (run.out.find("device used      mps") == std::string::npos) {
     EXPECT_NE(run.out.find("TF_METAL_DEVICE=1 but"), std::string::npos) << run.out;
@@ -142,7 +116,7 @@ TEST_F(CliTest, MetalSwitchOnAMachineWithoutMetalIsSaidAndFallsBack) {
 }
 
 TEST_F(CliTest, AskingForAnAbsentDeviceFailsWithTheReason) {
-  CliRun run = Mediadex("detect --device cuda:7 " + std::string(MEDIADEX_SAMPLES_DIR) + "/skimage-chelsea.png");
+  CommandRun run = Mediadex("detect --device cuda:7 " + std::string(MEDIADEX_SAMPLES_DIR) + "/skimage-chelsea.png");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find("cuda:7"), std::string::npos) << run.err;
 }

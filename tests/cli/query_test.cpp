@@ -18,6 +18,7 @@
 #include <sstream>
 
 #include "catalog/catalog.h"
+#include "cli_util.h"
 #include "testutil.h"
 #include "core/files.h"
 
@@ -27,49 +28,14 @@ namespace fs = std::filesystem;
 using catalog::MediaKind;
 using catalog::StoredDetection;
 
-struct CommandRun {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ShellQuote(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
-}
-
-std::string ReadFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+using testing::CommandRun;
+using testing::JsonLines;
+using testing::ReadFile;
+using testing::Shell;
+using testing::ShellQuote;
 
 void WriteFile(const fs::path& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
-}
-
-// Runs a shell command line; captures stdout and stderr.
-CommandRun Shell(const std::string& command, const fs::path& scratch) {
-  const fs::path err_file = scratch / "stderr.txt";
-  CommandRun run;
-  FILE* pipe = popen((command + " 2>" + ShellQuote(err_file.string())).c_str(), "r");
-  if (!pipe) return run;
-  std::array<char, 4096> buf;
-  size_t n;
-  while ((n = fread(buf.data(), 1, buf.size(), pipe)) > 0) run.out.append(buf.data(), n);
-  const int status = pclose(pipe);
-  run.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  run.err = ReadFile(err_file);
-  return run;
-}
-
-std::vector<nlohmann::json> JsonLines(const std::string& out) {
-  std::vector<nlohmann::json> lines;
-  std::istringstream in(out);
-  for (std::string line; std::getline(in, line);) {
-    if (!line.empty()) lines.push_back(nlohmann::json::parse(line));
-  }
-  return lines;
 }
 
 std::vector<std::string> Lines(const std::string& out) {
@@ -227,7 +193,7 @@ class QueryTest : public ::testing::Test {
   static CommandRun Mediadex(const std::string& args, bool with_catalog = true, const std::string& env = "") {
     std::string command = "env -u MEDIADEX_CONFIG -u MEDIADEX_CATALOG XDG_CONFIG_HOME=" +
                           ShellQuote((dir_ / "xdg-config").string()) + " " + env + " " +
-                          ShellQuote(std::string(MEDIADEX_BINARY_DIR) + "/mediadex") + " " + args;
+                          testing::MediadexBinary() + " " + args;
     if (with_catalog) command += " --catalog " + ShellQuote(db_path_);
     return Shell(command, dir_);
   }

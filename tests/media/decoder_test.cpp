@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "media_test_util.h"
 #include "testutil.h"
 
 namespace mediadex::media {
@@ -53,33 +54,9 @@ void ExpectPixels(const std::string& fixture, int width, int height, const std::
   EXPECT_LE(MaxDiff(image->pixels, ReadBytes(TestData(expected))), tolerance);
 }
 
-struct Rgb {
-  int r, g, b;
-};
-Rgb PixelAt(const RgbImage& image, int x, int y) {
-  const uint8_t* p = &image.pixels[(size_t(y) * image.width + x) * 3];
-  return {p[0], p[1], p[2]};
-}
-// Red top-left, green top-right, blue bottom-left, white bottom-right, within JPEG noise.
-void ExpectUprightQuadrants(const RgbImage& image) {
-  ASSERT_EQ(image.width, 64);
-  ASSERT_EQ(image.height, 48);
-  auto near = [](Rgb got, Rgb want) {
-    return std::abs(got.r - want.r) <= 12 && std::abs(got.g - want.g) <= 12 && std::abs(got.b - want.b) <= 12;
-  };
-  const struct {
-    int x, y;
-    Rgb want;
-  } probes[] = {{1, 1, {255, 0, 0}},    {16, 12, {255, 0, 0}},    {62, 1, {0, 255, 0}},
-                {48, 12, {0, 255, 0}},  {1, 46, {0, 0, 255}},     {16, 36, {0, 0, 255}},
-                {62, 46, {255, 255, 255}}, {48, 36, {255, 255, 255}}};
-  for (const auto& p : probes) {
-    const Rgb got = PixelAt(image, p.x, p.y);
-    EXPECT_TRUE(near(got, p.want)) << "pixel (" << p.x << "," << p.y << ") is " << got.r << ","
-                                   << got.g << "," << got.b << ", want " << p.want.r << ","
-                                   << p.want.g << "," << p.want.b;
-  }
-}
+using testutil::ExpectUprightQuadrants;
+using testutil::PixelAt;
+using testutil::Rgb;
 
 // --- sniffing -------------------------------------------------------------------------------
 
