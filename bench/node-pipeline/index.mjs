@@ -18,6 +18,7 @@ import sharp from 'sharp';
 import Database from 'better-sqlite3';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
+import { loadLocalGraphModel } from '../tfjs/centernet.mjs';
 
 const kInputSize = 512;
 const kOutputNode = 'tower_0/detections';
@@ -95,28 +96,6 @@ function scan(roots) {
   return files;
 }
 
-async function loadLocalGraphModel(modelJson) {
-  const json = JSON.parse(fs.readFileSync(modelJson, 'utf8'));
-  const dir = path.dirname(modelJson);
-  const weightSpecs = [];
-  const shards = [];
-  for (const group of json.weightsManifest) {
-    weightSpecs.push(...group.weights);
-    for (const p of group.paths) shards.push(fs.readFileSync(path.join(dir, p)));
-  }
-  const all = Buffer.concat(shards);
-  return tf.loadGraphModel({
-    load: async () => ({
-      modelTopology: json.modelTopology,
-      format: json.format,
-      generatedBy: json.generatedBy,
-      convertedBy: json.convertedBy,
-      signature: json.signature,
-      weightSpecs,
-      weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
-    }),
-  });
-}
 
 function openCatalog(file) {
   const db = new Database(file);
@@ -205,7 +184,7 @@ async function main() {
   if (!(await tf.setBackend('wasm'))) throw new Error('TF.js wasm backend failed to start');
   await tf.ready();
   const simd = await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT');
-  const model = await loadLocalGraphModel(args.model);
+  const model = await loadLocalGraphModel(tf, args.model);
   const { db, store } = openCatalog(args.db);
   const t1 = process.hrtime.bigint();
 

@@ -15,6 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import * as wasm from '@tensorflow/tfjs-backend-wasm';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
+import { loadLocalGraphModel } from './centernet.mjs';
 
 const kInputSize = 512;
 const kOutputNode = 'tower_0/detections';
@@ -39,28 +40,6 @@ function parseArgs(argv) {
   return args;
 }
 
-async function loadLocalGraphModel(modelJson) {
-  const json = JSON.parse(fs.readFileSync(modelJson, 'utf8'));
-  const dir = path.dirname(modelJson);
-  const weightSpecs = [];
-  const shards = [];
-  for (const group of json.weightsManifest) {
-    weightSpecs.push(...group.weights);
-    for (const p of group.paths) shards.push(fs.readFileSync(path.join(dir, p)));
-  }
-  const all = Buffer.concat(shards);
-  return tf.loadGraphModel({
-    load: async () => ({
-      modelTopology: json.modelTopology,
-      format: json.format,
-      generatedBy: json.generatedBy,
-      convertedBy: json.convertedBy,
-      signature: json.signature,
-      weightSpecs,
-      weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength),
-    }),
-  });
-}
 
 // Decodes JPEG/PNG to an int32 [1,h,w,3] tensor (alpha dropped, gray expanded).
 function decodeToTensor(file) {
@@ -127,7 +106,7 @@ async function main() {
   await tf.ready();
   const simd = args.backend === 'wasm' ? await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT') : false;
   const threads = args.backend === 'wasm' ? wasm.getThreadsCount() : 1;
-  const model = await loadLocalGraphModel(args.model);
+  const model = await loadLocalGraphModel(tf, args.model);
 
   // Model-only inputs: every photo pre-resized once, outside the timed loop.
   const inputs = photos.map((file) => tf.tidy(() => preprocess(decodeToTensor(file))));
