@@ -61,10 +61,7 @@ using testutil::Rgb;
 // --- sniffing -------------------------------------------------------------------------------
 
 TEST(SniffFormatTest, RecognisesMagicBytesNotNames) {
-  auto sniff = [](const std::string& name) {
-    const auto bytes = ReadBytes(TestData(name));
-    return SniffFormat(bytes.data(), bytes.size());
-  };
+  auto sniff = [](const std::string& name) { return testutil::SniffFile(TestData(name)); };
   EXPECT_EQ(sniff("photo.jpg"), ImageFormat::kJpeg);
   EXPECT_EQ(sniff("rgba.png"), ImageFormat::kPng);
   EXPECT_EQ(sniff("photo_lossy.webp"), ImageFormat::kWebp);

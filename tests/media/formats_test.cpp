@@ -45,10 +45,7 @@ void ExpectError(const std::string& fixture, StatusCode code, const std::string&
 }
 
 TEST(SniffNewFormatsTest, MagicBytes) {
-  auto sniff = [](const std::string& name) {
-    const auto bytes = ReadBytes(TestData(name));
-    return SniffFormat(bytes.data(), bytes.size());
-  };
+  auto sniff = [](const std::string& name) { return testutil::SniffFile(TestData(name)); };
   EXPECT_EQ(sniff("photo.heic"), ImageFormat::kHeif);
   EXPECT_EQ(sniff("photo.avif"), ImageFormat::kHeif);
   EXPECT_EQ(sniff("photo.tif"), ImageFormat::kTiff);

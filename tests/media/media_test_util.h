@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/image.h"
+#include "media/decoder.h"
 
 namespace mediadex::media::testutil {
 
@@ -19,6 +20,12 @@ inline std::vector<uint8_t> ReadBytes(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   EXPECT_TRUE(in.good()) << "cannot read fixture " << path;
   return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The format SniffFormat sees in a file's first bytes.
+inline ImageFormat SniffFile(const std::string& path) {
+  const auto bytes = ReadBytes(path);
+  return SniffFormat(bytes.data(), bytes.size());
 }
 
 // Largest per-sample difference; sizes must match.
