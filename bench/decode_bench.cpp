@@ -1,7 +1,10 @@
 // decode_bench: images/s of decoding alone, with N threads, as the pipeline decodes
-// (fast: the DCT scale nearest 2x the model input; --exact: full size).
+// (fast: the DCT scale nearest 2x the model input; --exact: full size), and/or with nvJPEG on
+// the first GPU (--gpu: batches of --gpu-batch, full size, as `index --decode gpu|auto`).
 //
 //   build/bench/decode_bench --photos DIR --threads 16 [--seconds 10] [--exact]
+//   build/bench/decode_bench --photos DIR --threads 0 --gpu       # nvJPEG alone
+//   build/bench/decode_bench --photos DIR --threads 16 --gpu      # both at once
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -14,6 +17,8 @@
 #include <thread>
 #include <vector>
 
+#include "engine/device.h"
+#include "engine/gpu_jpeg.h"
 #include "media/decoder.h"
 #include "model/detector.h"
 
@@ -27,8 +32,22 @@ int main(int argc, char** argv) {
   app.add_option("--photos", photos_dir)->required();
   app.add_option("--threads", threads);
   app.add_option("--seconds", seconds);
+  bool gpu = false;
+  int gpu_batch = 64;
   app.add_flag("--exact", exact, "decode at full size");
+  app.add_flag("--gpu", gpu, "also decode on the first CUDA GPU with nvJPEG");
+  app.add_option("--gpu-batch", gpu_batch, "JPEGs per nvJPEG batch");
   CLI11_PARSE(app, argc, argv);
+  std::unique_ptr<engine::GpuJpegDecoder> decoder;
+  if (gpu) {
+    auto cuda = engine::PickDevice({"cuda", false});
+    auto created = cuda.ok() ? engine::GpuJpegDecoder::Create(cuda->device) : Result<std::unique_ptr<engine::GpuJpegDecoder>>(cuda.status());
+    if (!created.ok()) {
+      std::fprintf(stderr, "decode_bench: --gpu: %s\n", created.status().ToString().c_str());
+      return 2;
+    }
+    decoder = std::move(created).value();
+  }
 
   // Files are read into memory first: this measures decoding, not the disk.
   std::vector<std::vector<uint8_t>> files;
@@ -40,7 +59,7 @@ int main(int argc, char** argv) {
   if (files.empty()) return 2;
   media::DecodeOptions options;
   if (!exact) options.target_width = options.target_height = model::kDecodeMargin * 512;
-  std::atomic<long> done{0}, failed{0};
+  std::atomic<long> done{0}, failed{0}, gpu_done{0};
   std::atomic<bool> stop{false};
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> pool;
@@ -53,12 +72,33 @@ int main(int argc, char** argv) {
       }
     });
   }
+  if (decoder) {
+    pool.emplace_back([&] {
+      for (size_t i = 0; !stop;) {
+        std::vector<engine::GpuJpegDecoder::Input> batch;
+        for (int k = 0; k < gpu_batch; ++k, ++i) {
+          const auto& f = files[i % files.size()];
+          batch.push_back({f.data(), f.size(), 1});
+        }
+        for (const auto& r : decoder->Decode(batch)) {
+          failed += !r.ok();
+          ++done;
+          gpu_done += r.ok();
+        }
+      }
+    });
+  }
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop = true;
   for (auto& t : pool) t.join();
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   nlohmann::json out = {{"threads", threads}, {"exact", exact}, {"files", files.size()},
                         {"failed", failed.load()}, {"decode_ips", std::round(done / elapsed * 10) / 10}};
+  if (decoder) {
+    out["gpu"] = decoder->backend();
+    out["gpu_batch"] = gpu_batch;
+    out["gpu_ips"] = std::round(gpu_done / elapsed * 10) / 10;
+  }
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }

@@ -2,7 +2,8 @@
 //
 //   build/bench/detect_bench --photos DIR [--seconds 20] [--batch-size 8] [--device auto]
 //
-// model-only: photos decoded once, then Detect() in batches (resize + forward + NMS) for --seconds.
+// model-only: photos decoded and prepared once, then Detect() in batches (upload + forward + NMS)
+// for --seconds.
 // end-to-end: pipeline::DetectFiles over the files (read, decode at DCT scale, resize, forward,
 //             NMS), repeated until --seconds have passed.
 // Prints one JSON line, so bench/run.sh can put it beside TF.js's figures from the same run.
@@ -87,13 +88,14 @@ int main(int argc, char** argv) {
   decode.target_width = model.info().decode_width;
   decode.target_height = model.info().decode_height;
 
-  // model-only: the same pre-decoded photos, batch after batch.
+  // model-only: the same photos, decoded and prepared (resized, on the host) once, as the
+  // pipeline's decode workers hand them over; Detect uploads, runs the network and NMS.
   std::vector<RgbImage> images;
   for (const auto& f : files) {
     auto image = media::DecodeFile(f, decode);
-    if (image.ok()) images.push_back(std::move(image).value());
+    if (image.ok() && model.Prepare(&*image).ok()) images.push_back(std::move(image).value());
   }
-  // Model-only images/s at batch size b: the same pre-decoded photos, batch after batch.
+  // Model-only images/s at batch size b: the same prepared photos, batch after batch.
   auto model_only = [&](int b) -> double {
     std::vector<const RgbImage*> batch;
     for (int i = 0; i < b; ++i) batch.push_back(&images[i % images.size()]);

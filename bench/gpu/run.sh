@@ -3,9 +3,12 @@
 # machine it runs on (needs a CUDA build: scripts/gpu-build.sh). Writes JSON lines and logs to
 # ${OUT:-/tmp/mediadex-gpu-bench}.
 #   1. model-only images/s at batch 1, 8, 64, 256 in fp32 and fp16;
-#   2. decode-only images/s for 4000x3000 JPEGs, CPU threads (fast and full-size);
-#   3. end-to-end `mediadex index` of N (default 2000) such JPEGs on the GPU, with GPU use and
-#      host memory (its summary's peak RSS), and the same binary on the CPU over 100 of them.
+#   2. decode-only images/s for 4000x3000 JPEGs: CPU threads (fast and full-size), nvJPEG alone,
+#      nvJPEG and CPU threads together;
+#   3. end-to-end `mediadex index` of N (default 2000) such JPEGs on the GPU (--decode auto, then
+#      --decode cpu), with GPU use and host memory (its summary's peak RSS), and the same binary
+#      on the CPU over 100 of them;
+#   4. with several GPUs: the same end to end on every GPU (--device cuda) and on cuda:0 alone.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build-cuda}
@@ -14,6 +17,8 @@ RESULTS=${OUT:-/tmp/mediadex-gpu-bench}
 mkdir -p "$RESULTS"
 LIB=/tmp/mediadex-lib-$N
 CORES=$(nproc)
+DECODERS=$((CORES - 2))  # CPU decode workers beside the GPU's: the rest feed the GPUs
+GPUS=$(nvidia-smi -L | grep -c '^GPU')
 PHOTOS=samples
 [ -d ../shared/testdata/photos ] && PHOTOS=../shared/testdata/photos
 
@@ -32,19 +37,32 @@ echo "== decode-only, $CORES CPU threads"
 if [ "${SKIP_DECODE:-0}" != 1 ]; then
   "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads "$CORES" --seconds 8 | tee -a "$RESULTS/decode.jsonl"
   "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads "$CORES" --seconds 8 --exact | tee -a "$RESULTS/decode.jsonl"
+  "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads 0 --gpu --seconds 8 | tee -a "$RESULTS/decode.jsonl"
+  # As `index --decode auto` runs them: CPU decoders at the fast scale beside nvJPEG.
+  "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads "$DECODERS" --gpu --seconds 8 | tee -a "$RESULTS/decode.jsonl"
 fi
 
-echo "== end-to-end, GPU"
-nvidia-smi dmon -s u -d 1 > "$RESULTS/dmon.txt" 2>&1 &
-DMON=$!
-rm -f /tmp/gpu.db*
-START=$(date +%s.%N)
-"$BUILD/mediadex" index --device cuda --concurrency $((CORES - 4)) --batch-size 64 \
-  --catalog /tmp/gpu.db "$LIB" > "$RESULTS/index_gpu.txt" 2>&1
-echo "wall (process, model load included): $(echo "$(date +%s.%N) - $START" | bc 2>/dev/null || python3 -c "import time;print(time.time()-$START)") s"
-kill $DMON 2>/dev/null
-grep -v "^\[" "$RESULTS/index_gpu.txt"
-awk '$1 ~ /^[0-9]+$/ { n++; s += $2 } END { if (n) printf "GPU SM utilisation: mean %.0f%% over %d s\n", s / n, n }' "$RESULTS/dmon.txt"
+# index DEVICE DECODE NAME: one end-to-end run over the library into a fresh catalog.
+index() {
+  nvidia-smi dmon -s u -d 1 > "$RESULTS/dmon-$3.txt" 2>&1 &
+  local dmon=$!
+  rm -f /tmp/gpu.db*
+  local start=$(date +%s.%N)
+  "$BUILD/mediadex" index --device "$1" --decode "$2" --concurrency "$DECODERS" --batch-size 64 \
+    --catalog /tmp/gpu.db "$LIB" > "$RESULTS/index-$3.txt" 2>&1
+  echo "wall (process, model load included): $(python3 -c "import time; print(round(time.time() - $start, 2))") s"
+  kill $dmon 2>/dev/null
+  grep -v "^\[" "$RESULTS/index-$3.txt"
+  awk '$1 ~ /^[0-9]+$/ { n++; s += $2 } END { if (n) printf "GPU SM utilisation: mean %.0f%% over %d samples\n", s / n, n }' "$RESULTS/dmon-$3.txt"
+}
+echo "== end-to-end, GPU 0, --decode auto (nvJPEG and $DECODERS CPU decoders)"
+index cuda:0 auto gpu-auto
+echo "== end-to-end, GPU 0, --decode cpu ($DECODERS CPU decoders)"
+index cuda:0 cpu gpu-cpu
+if [ "$GPUS" -gt 1 ]; then
+  echo "== end-to-end, all $GPUS GPUs, --decode auto"
+  index cuda auto gpu-all
+fi
 
 echo "== end-to-end, same binary on the CPU (first 100)"
 mkdir -p "$LIB-100" && ls "$LIB" | head -100 | while read -r f; do ln -sf "$LIB/$f" "$LIB-100/$f"; done

@@ -88,8 +88,12 @@ void PrintSummary(const pipeline::IndexSummary& s, const std::string& device, co
   std::printf("time %.2f s, %.1f images/s, peak memory %s (budget for images in flight %s), final batch size %d\n",
               s.seconds, s.images_per_s, FormatBytes(s.peak_rss).c_str(), FormatBytes(s.budget_bytes).c_str(),
               s.final_batch_size);
-  std::printf("stage time: read+decode %.2f s (all workers), inference %.2f s, catalog writes %.2f s\n",
+  std::printf("stage time: read+decode %.2f s (all CPU workers), inference %.2f s, catalog writes %.2f s\n",
               s.read_decode_s, s.infer_s, s.write_s);
+  if (!s.gpu_decoder.empty()) {
+    std::printf("GPU JPEG decoding (nvJPEG, %s): %lld files, %.2f s (all GPUs); the rest decoded on the CPU\n",
+                s.gpu_decoder.c_str(), (long long)s.gpu_decoded, s.gpu_decode_s);
+  }
   std::printf("catalog: %s\n", catalog_path.c_str());
 }
 
@@ -160,6 +164,9 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
   options.settings = pipeline::ResultSettings(engine->detect, config->Get("preprocess"));
   options.batch_size = static_cast<int>(*batch_size);
   options.concurrency = static_cast<int>(*concurrency);
+  auto jpeg_decode = pipeline::ParseJpegDecode(config->Get("decode"));
+  if (!jpeg_decode.ok()) return Fail(jpeg_decode.status());
+  options.jpeg_decode = *jpeg_decode;
   options.max_memory = *max_memory;
   options.video_interval_s = *video_interval;
   ProgressPrinter progress(quiet);
@@ -185,7 +192,7 @@ Command RegisterIndex(CLI::App& app) {
   auto quiet = std::make_shared<bool>(false);
   CLI::App* sub = app.add_subcommand("index", "index a library: detect objects in every photo and video, incrementally");
   auto keys = EngineKeys();
-  keys.insert(keys.end(), {"preprocess", "batch_size", "concurrency", "max_memory", "max_pixels", "catalog",
+  keys.insert(keys.end(), {"preprocess", "decode", "batch_size", "concurrency", "max_memory", "max_pixels", "catalog",
                            "extensions", "include_hidden", "video_interval"});
   args->settings.Add(*sub, keys);
   sub->add_option("paths", args->roots, "folders (or files) to index")->required();

@@ -47,6 +47,7 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"iou", "0.4", "NMS: a box overlapping a better one by more than this IoU is dropped"},
       {"max_detections", "10", "detections kept per photo (per video frame)"},
       {"preprocess", "fast", "fast: JPEGs decoded at the DCT scale nearest 2x the model input; exact: full decode"},
+      {"decode", "auto", "where JPEGs are decoded: cpu | gpu (nvJPEG on the CUDA devices) | auto (both at once on CUDA, else cpu)"},
       {"batch_size", "64", "images per forward pass at most; memory may lower it"},
       {"concurrency", "3", "decode workers (the original app's DEFAULT_CONCURRENCY)"},
       {"max_memory", "8GiB", "ceiling for decoded images in flight plus inference; peak RSS stays under it"},

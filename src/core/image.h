@@ -3,9 +3,15 @@
 #define MEDIADEX_CORE_IMAGE_H_
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 namespace mediadex {
+
+// Opaque outside the modules that make them (engine/ and model/, which hold LibTorch types):
+// a photo's pixels decoded into GPU memory, and a photo already turned into a model's input.
+struct DevicePixels;
+struct PreparedInput;
 
 // 8-bit RGB, row-major HWC, no padding: pixels.size() == width * height * 3.
 // EXIF orientation has already been applied, so (0,0) is the top-left as a person sees it.
@@ -18,6 +24,11 @@ struct RgbImage {
   int full_width = 0;
   int full_height = 0;
   std::vector<uint8_t> pixels;
+  // Set instead of `pixels` when a GPU decoded the photo (engine/gpu_jpeg.h).
+  std::shared_ptr<const DevicePixels> device_pixels;
+  // Set by model::Detector::Prepare, which then drops the pixels: the detector's input, made
+  // on a decode thread so the detector's own thread only batches and runs the network.
+  std::shared_ptr<const PreparedInput> prepared;
 };
 
 }  // namespace mediadex

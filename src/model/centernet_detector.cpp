@@ -6,9 +6,11 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <stdexcept>
 #include <vector>
 
 #include "core/hash.h"
+#include "engine/cuda_runtime.h"
 #include "engine/torch_device.h"
 #include "model/nms.h"
 #include "model/tfjs/graph_model.h"
@@ -66,24 +68,24 @@ class CenternetDetector final : public Detector {
     Status graph_status;  // the executor's own status keeps its code (e.g. OutOfMemory)
     Status status = engine::CatchTorch("centernet forward", [&] {
       at::NoGradGuard no_grad;
+      auto on_stream = stream_.Use();
       engine::PrecisionScope precision(device_, precision_);
-      for (size_t begin = 0; begin < batch.size(); begin += chunk) {
-        const std::vector<const RgbImage*> slice(batch.begin() + begin,
-                                                 batch.begin() + std::min(batch.size(), begin + chunk));
-        const at::Tensor input = Preprocess(slice);
-        auto outputs = batched_decode_
-                           ? graph_->Execute({{input_name_, input}}, {kKeypointsOutput, kSizesOutput})
-                           : graph_->Execute({{input_name_, input}}, {kDetectionsOutput});
-        if (!outputs.ok()) {
-          graph_status = outputs.status();
-          return;
+      try {
+        for (size_t begin = 0; begin < batch.size(); begin += chunk) {
+          const std::vector<const RgbImage*> slice(batch.begin() + begin,
+                                                   batch.begin() + std::min(batch.size(), begin + chunk));
+          const at::Tensor input = Batch(slice);
+          const auto forward = [this](const at::Tensor& x) { return Forward(x); };
+          // The graph's own tail needs the host mid-graph, so only batched decoding is captured.
+          parts.push_back(batched_decode_ ? graphs_->RunToHost(input, forward) : forward(input).to(at::kCPU));
         }
-        parts.push_back(batched_decode_ ? DecodeHeads((*outputs)[0], (*outputs)[1]) : outputs->front());
+      } catch (const ForwardFailed& e) {
+        graph_status = e.status;
       }
     });
     if (!graph_status.ok()) return graph_status;
     if (!status.ok()) return status;
-    const at::Tensor raw = (parts.size() == 1 ? parts.front() : at::cat(parts, 0)).to(at::kCPU, at::kFloat).contiguous();
+    const at::Tensor raw = (parts.size() == 1 ? parts.front() : at::cat(parts, 0)).contiguous();
     std::vector<std::vector<Detection>> results;
     results.reserve(batch.size());
     for (size_t i = 0; i < batch.size(); ++i) {
@@ -92,50 +94,131 @@ class CenternetDetector final : public Detector {
     return results;
   }
 
+  Status Prepare(RgbImage* image) const override {
+    return engine::CatchTorch("centernet preprocessing", [&] {
+      at::NoGradGuard no_grad;
+      auto prepared = std::make_shared<PreparedInput>();
+      prepared->model = info_.version;
+      if (image->device_pixels) {
+        // Resized where the pixels are, on a stream of its own; complete before it is shared.
+        auto on_stream = prepare_stream_.Use();
+        prepared->input = Input(*image, /*pinned=*/false);
+        prepare_stream_.Synchronize();
+      } else {
+        // Pinned for a GPU: its upload then runs asynchronously, beside the network.
+        prepared->input = Input(*image, /*pinned=*/device_.kind == engine::DeviceKind::kCuda);
+      }
+      image->prepared = std::move(prepared);
+      std::vector<uint8_t>().swap(image->pixels);
+      image->device_pixels.reset();
+    });
+  }
+
  private:
-  // Each photo -> float NHWC on the device, resized with tf.image.resizeBilinear's rules to the
-  // input size, stacked into one batch. Uploading uint8 moves 4x fewer bytes than float.
-  at::Tensor Preprocess(const std::vector<const RgbImage*>& batch) const {
-    const auto device = engine::ToTorchDevice(device_);
-    std::vector<at::Tensor> resized;
-    resized.reserve(batch.size());
-    for (const RgbImage* image : batch) {
-      at::Tensor pixels = at::from_blob(const_cast<uint8_t*>(image->pixels.data()),
-                                        {1, image->height, image->width, 3}, at::kByte)
-                              .to(device);
-      resized.push_back(Resize(pixels, *image));
+  struct ForwardFailed : std::runtime_error {
+    explicit ForwardFailed(Status s) : std::runtime_error(s.message()), status(std::move(s)) {}
+    Status status;
+  };
+
+  // The network on a batch on the device -> [B, 100, 6] rows (see DecodeHeads), float.
+  at::Tensor Forward(const at::Tensor& input) const {
+    if (batched_decode_) {
+      auto outputs = graph_->Execute({{input_name_, input}}, {kKeypointsOutput, kSizesOutput});
+      if (!outputs.ok()) throw ForwardFailed(outputs.status());
+      return DecodeHeads((*outputs)[0], (*outputs)[1]);
     }
-    return resized.size() == 1 ? resized.front() : at::cat(resized, 0);
+    auto outputs = graph_->Execute({{input_name_, input}}, {kDetectionsOutput});
+    if (!outputs.ok()) throw ForwardFailed(outputs.status());
+    return outputs->front().to(at::kFloat);
+  }
+
+  // The photos' inputs stacked into one float NHWC batch on the device. Prepared inputs are
+  // only copied (asynchronously from pinned memory); others are made here.
+  at::Tensor Batch(const std::vector<const RgbImage*>& images) const {
+    if (images.size() == 1 && device_.kind == engine::DeviceKind::kCpu) {
+      return Input(*images.front(), false).unsqueeze(0);  // no copy at all
+    }
+    at::Tensor batch = at::empty({static_cast<int64_t>(images.size()), info_.input_height, info_.input_width, 3},
+                                 at::TensorOptions().dtype(at::kFloat).device(engine::ToTorchDevice(device_)));
+    for (size_t i = 0; i < images.size(); ++i) {
+      batch[static_cast<int64_t>(i)].copy_(Input(*images[i], false), /*non_blocking=*/true);
+    }
+    return batch;
+  }
+
+  // One photo as the network's input: float [H, W, 3], tf.image.resizeBilinear of the photo
+  // (see AxisTaps), on the host or, for GPU-decoded pixels, on their GPU.
+  at::Tensor Input(const RgbImage& image, bool pinned) const {
+    if (image.prepared && image.prepared->model == info_.version) return image.prepared->input;
+    const AxisTaps ys = AxisTaps::Of(image.height, image.full_height, info_.input_height);
+    const AxisTaps xs = AxisTaps::Of(image.width, image.full_width, info_.input_width);
+    if (image.device_pixels) return ResizeOnDevice(image.device_pixels->hwc, ys, xs);
+    if (image.pixels.size() != static_cast<size_t>(image.width) * image.height * 3) {
+      throw std::invalid_argument("pixel buffer is not width x height x 3 bytes");
+    }
+    return ResizeOnHost(image, ys, xs, pinned);
   }
 
   // tf.image.resizeBilinear (legacy: align_corners = half_pixel_centers = false) of the photo
-  // at its full size: output pixel i reads full-size coordinate x = i * full / out, computed in
-  // float as TF does. For a JPEG decoded at DCT scale 1/k, buffer pixel j is the average of full
-  // pixels [jk, jk + k), centred at jk + (k - 1) / 2, so x lies at x / k - (k - 1) / (2k) in the
-  // buffer (k = 1: exactly TF's formula). The few rows and columns needed are gathered while
-  // still uint8, so a 100 MP photo never exists as floats.
-  at::Tensor Resize(const at::Tensor& pixels, const RgbImage& image) const {
-    // Sample positions per axis, computed on the device (no host round trip per photo) with
-    // the same float32 operations, in the same order, as TF.
-    auto axis = [&](int64_t buffer, int64_t full, int64_t out, at::Tensor* lo, at::Tensor* hi, at::Tensor* w) {
+  // at its full size, along one axis: output pixel i reads full-size coordinate
+  // x = i * full / out, computed in float as TF does. For a JPEG decoded at DCT scale 1/k,
+  // buffer pixel j is the average of full pixels [jk, jk + k), centred at jk + (k - 1) / 2, so
+  // x lies at x / k - (k - 1) / (2k) in the buffer (k = 1: exactly TF's formula).
+  // Built with -ffp-contract=off: every step rounds as TF's separate float32 ops do.
+  struct AxisTaps {
+    std::vector<int64_t> lo, hi;  // the two buffer pixels each output pixel reads
+    std::vector<float> weight;    // of `hi`
+
+    static AxisTaps Of(int64_t buffer, int64_t full, int64_t out) {
+      AxisTaps taps;
       const float scale = static_cast<float>(full) / static_cast<float>(out);
       const float k = static_cast<float>(full) / static_cast<float>(buffer);
-      at::Tensor src = at::arange(out, at::TensorOptions().device(pixels.device()).dtype(at::kFloat)) * scale;
-      if (k != 1.0f) src = (src / k - (k - 1) / (2 * k)).clamp_min(0);
-      const at::Tensor floor_src = src.floor();
-      *lo = floor_src.to(at::kLong).clamp_max(buffer - 1);
-      *hi = src.ceil().to(at::kLong).clamp_max(buffer - 1);
-      *w = src - floor_src;
-    };
-    at::Tensor ylo, yhi, wy, xlo, xhi, wx;
-    axis(image.height, image.full_height, info_.input_height, &ylo, &yhi, &wy);
-    axis(image.width, image.full_width, info_.input_width, &xlo, &xhi, &wx);
-    wy = wy.reshape({1, -1, 1, 1});
-    wx = wx.reshape({1, 1, -1, 1});
-    // Gather the few rows and columns needed while still uint8, then interpolate in float.
-    const at::Tensor top = pixels.index_select(1, ylo), bottom = pixels.index_select(1, yhi);
-    const at::Tensor tl = top.index_select(2, xlo).to(at::kFloat), tr = top.index_select(2, xhi).to(at::kFloat);
-    const at::Tensor bl = bottom.index_select(2, xlo).to(at::kFloat), br = bottom.index_select(2, xhi).to(at::kFloat);
+      for (int64_t i = 0; i < out; ++i) {
+        float src = static_cast<float>(i) * scale;
+        if (k != 1.0f) src = std::max(src / k - (k - 1) / (2 * k), 0.0f);
+        const float floor_src = std::floor(src);
+        taps.lo.push_back(std::min(static_cast<int64_t>(floor_src), buffer - 1));
+        taps.hi.push_back(std::min(static_cast<int64_t>(std::ceil(src)), buffer - 1));
+        taps.weight.push_back(src - floor_src);
+      }
+      return taps;
+    }
+  };
+
+  at::Tensor ResizeOnHost(const RgbImage& image, const AxisTaps& ys, const AxisTaps& xs, bool pinned) const {
+    at::Tensor out = at::empty({info_.input_height, info_.input_width, 3},
+                               at::TensorOptions().dtype(at::kFloat).pinned_memory(pinned));
+    float* o = out.data_ptr<float>();
+    const size_t row = static_cast<size_t>(image.width) * 3;
+    for (size_t y = 0; y < ys.lo.size(); ++y) {
+      const uint8_t* top = image.pixels.data() + ys.lo[y] * row;
+      const uint8_t* bottom = image.pixels.data() + ys.hi[y] * row;
+      const float wy = ys.weight[y];
+      for (size_t x = 0; x < xs.lo.size(); ++x) {
+        const size_t l = xs.lo[x] * 3, r = xs.hi[x] * 3;
+        const float wx = xs.weight[x];
+        for (size_t c = 0; c < 3; ++c) {
+          const float tl = top[l + c], tr = top[r + c], bl = bottom[l + c], br = bottom[r + c];
+          const float t = tl + (tr - tl) * wx;
+          const float b = bl + (br - bl) * wx;
+          *o++ = t + (b - t) * wy;
+        }
+      }
+    }
+    return out;
+  }
+
+  // The same on the device: the few rows and columns needed are gathered while still uint8, so
+  // a 100 MP photo never exists as floats.
+  static at::Tensor ResizeOnDevice(const at::Tensor& hwc, const AxisTaps& ys, const AxisTaps& xs) {
+    const auto device = hwc.device();
+    auto longs = [&](const std::vector<int64_t>& v) { return at::tensor(v, at::kLong).to(device); };
+    auto floats = [&](const std::vector<float>& v) { return at::tensor(v, at::kFloat).to(device); };
+    const at::Tensor wy = floats(ys.weight).reshape({-1, 1, 1}), wx = floats(xs.weight).reshape({1, -1, 1});
+    const at::Tensor xlo = longs(xs.lo), xhi = longs(xs.hi);
+    const at::Tensor top = hwc.index_select(0, longs(ys.lo)), bottom = hwc.index_select(0, longs(ys.hi));
+    const at::Tensor tl = top.index_select(1, xlo).to(at::kFloat), tr = top.index_select(1, xhi).to(at::kFloat);
+    const at::Tensor bl = bottom.index_select(1, xlo).to(at::kFloat), br = bottom.index_select(1, xhi).to(at::kFloat);
     const at::Tensor t = tl + (tr - tl) * wx;
     const at::Tensor b = bl + (br - bl) * wx;
     return t + (b - t) * wy;
@@ -213,6 +296,9 @@ class CenternetDetector final : public Detector {
   engine::Precision precision_;
   std::string input_name_;
   bool batched_decode_ = false;  // set once at load (EnableBatchedDecodeIfExact)
+  engine::DeviceStream stream_{device_};          // Detect's work on a GPU
+  engine::DeviceStream prepare_stream_{device_};  // Prepare's, for GPU-decoded photos
+  std::unique_ptr<engine::ForwardGraphs> graphs_ = std::make_unique<engine::ForwardGraphs>(device_);
 };
 
 }  // namespace

@@ -68,6 +68,13 @@ class Detector {
   // Errors: OutOfMemory (retry with a smaller batch), DeviceError.
   virtual Result<std::vector<std::vector<Detection>>> Detect(
       const std::vector<const RgbImage*>& batch, const DetectOptions& options) const = 0;
+
+  // Turns a decoded photo into this detector's input ahead of Detect, on the calling thread
+  // (a decode worker), so that Detect only batches and runs the network. May replace the
+  // pixels with `image->prepared`; Detect accepts images either way, and so does any detector
+  // of the same model on another device. The default keeps host pixels and copies GPU-decoded
+  // ones (device_pixels) to the host. Errors: OutOfMemory, DeviceError.
+  virtual Status Prepare(RgbImage* image) const;
 };
 
 // Loads the model at spec.path onto `device`. Errors name the model file and, for graph

@@ -15,7 +15,8 @@ struct Decoded {
   Result<RgbImage> image = Status(StatusCode::kCancelled, "not decoded");
 };
 
-std::vector<Decoded> DecodeRange(const std::vector<std::string>& paths, size_t begin, size_t end,
+std::vector<Decoded> DecodeRange(const model::Detector& detector, const std::vector<std::string>& paths,
+                                 size_t begin, size_t end,
                                  const media::DecodeOptions& options, int threads) {
   std::vector<Decoded> out(end - begin);
   std::atomic<size_t> next{0};
@@ -23,6 +24,11 @@ std::vector<Decoded> DecodeRange(const std::vector<std::string>& paths, size_t b
     for (size_t i; (i = next.fetch_add(1)) < out.size();) {
       out[i].path = paths[begin + i];
       out[i].image = media::DecodeFile(out[i].path, options);
+      // The detector's preprocessing here too, on the decode threads.
+      if (out[i].image.ok()) {
+        Status prepared = detector.Prepare(&*out[i].image);
+        if (!prepared.ok()) out[i].image = prepared;
+      }
     }
   };
   std::vector<std::thread> pool;
@@ -61,7 +67,7 @@ void DetectFiles(const model::Detector& detector, const std::vector<std::string>
                           ? options.decode_threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto decode = [&](size_t begin) {
-    return DecodeRange(paths, begin, std::min(paths.size(), begin + batch), options.decode, threads);
+    return DecodeRange(detector, paths, begin, std::min(paths.size(), begin + batch), options.decode, threads);
   };
   std::future<std::vector<Decoded>> pending;
   if (!paths.empty()) pending = std::async(std::launch::async, decode, 0);

@@ -20,6 +20,7 @@
 #include "core/config.h"
 #include "core/hash.h"
 #include "core/memory.h"
+#include "engine/gpu_jpeg.h"
 #include "media/probe.h"
 #include "media/video.h"
 
@@ -163,12 +164,27 @@ struct WorkItem {
   bool last_frame = true;       // for videos: the final item of this file
 };
 
+// nvJPEG on one GPU, and the detector there that prepares what it decodes.
+struct GpuDecoder {
+  std::unique_ptr<engine::GpuJpegDecoder> decoder;
+  const model::Detector* detector = nullptr;
+};
+
+bool HasJpegExtension(const std::string& path) {
+  const auto dot = path.find_last_of("./");
+  if (dot == std::string::npos || path[dot] != '.') return false;
+  std::string ext = path.substr(dot + 1);
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == "jpg" || ext == "jpeg" || ext == "jpe" || ext == "jfif";
+}
+
 class IndexRun {
  public:
-  IndexRun(std::vector<const model::Detector*> detectors, catalog::Catalog& catalog,
-           const IndexOptions& options, int64_t model_id, int64_t run_id,
+  IndexRun(std::vector<const model::Detector*> detectors, std::vector<GpuDecoder> gpu_decoders,
+           catalog::Catalog& catalog, const IndexOptions& options, int64_t model_id, int64_t run_id,
            std::vector<catalog::MediaRow> pending, uint64_t budget_bytes)
       : detectors_(std::move(detectors)),
+        gpu_decoders_(std::move(gpu_decoders)),
         catalog_(catalog),
         options_(options),
         model_id_(model_id),
@@ -177,13 +193,22 @@ class IndexRun {
         budget_(budget_bytes),
         batch_limit_(BatchLimit(detectors_, options.batch_size)),
         decoded_(std::max(4, batch_limit_ * 2)),
-        results_(4) {}
+        results_(4) {
+    // With GPU decoders, JPEGs (by name; the content is checked) form a list of their own:
+    // GPU decoders take only those, CPU decoders everything else first.
+    for (size_t i = 0; i < pending_.size(); ++i) {
+      const bool jpeg = !gpu_decoders_.empty() && pending_[i].kind == catalog::MediaKind::kImage &&
+                        HasJpegExtension(pending_[i].path);
+      (jpeg ? jpegs_ : others_).push_back(i);
+    }
+  }
 
   Status Run(IndexSummary* summary) {
     start_ = Clock::now();
     const auto& info = detectors_.front()->info();
     const int input_pixels = info.input_width * info.input_height;
     per_image_infer_bytes_ = static_cast<uint64_t>(input_pixels) * kInferenceBytesPerInputPixel;
+    prepared_bytes_ = static_cast<uint64_t>(input_pixels) * 3 * sizeof(float);
     // The detectors' working memory for a full batch each is reserved up front, so that
     // decoders can never take the room inference needs. Half the budget at most; the batch
     // shrinks to fit.
@@ -202,6 +227,7 @@ class IndexRun {
     std::thread writer([&] { WriterLoop(); });
     std::vector<std::thread> decoders;
     for (int i = 0; i < decoders_allowed_; ++i) decoders.emplace_back([this, i] { DecodeLoop(i); });
+    for (auto& gpu : gpu_decoders_) decoders.emplace_back([this, &gpu] { GpuDecodeLoop(gpu); });
     std::thread closer([&] {
       for (auto& t : decoders) t.join();
       retried_ = true;
@@ -223,7 +249,10 @@ class IndexRun {
     summary->done = committed_done_;
     summary->failed = committed_failed_;
     summary->video_frames = video_frames_.load();
+    summary->gpu_decoded = gpu_decoded_.load();
+    if (!gpu_decoders_.empty()) summary->gpu_decoder = gpu_decoders_.front().decoder->backend();
     summary->read_decode_s = decode_time_.seconds();
+    summary->gpu_decode_s = gpu_decode_time_.seconds();
     summary->infer_s = infer_time_.seconds();
     summary->write_s = write_time_.seconds();
     summary->final_batch_size = batch_size_;
@@ -247,11 +276,22 @@ class IndexRun {
   }
 
   // ---- decode stage: N workers, each takes the next pending file --------------------------
+  // The next file for a decoder: CPU decoders take everything but JPEGs first (only they can
+  // decode it), then JPEGs unless --decode gpu; GPU decoders take JPEGs only.
+  const catalog::MediaRow* NextRow(bool gpu) {
+    if (!gpu) {
+      const size_t i = next_other_.fetch_add(1);
+      if (i < others_.size()) return &pending_[others_[i]];
+      if (options_.jpeg_decode == JpegDecode::kGpu && !gpu_decoders_.empty()) return nullptr;
+    }
+    const size_t i = next_jpeg_.fetch_add(1);
+    return i < jpegs_.size() ? &pending_[jpegs_[i]] : nullptr;
+  }
+
   void DecodeLoop(int worker) {
-    for (size_t i; !Cancelled() && worker < decoders_allowed_.load() &&
-                   (i = next_.fetch_add(1)) < pending_.size();) {
+    for (const catalog::MediaRow* next; !Cancelled() && worker < decoders_allowed_.load() && (next = NextRow(false));) {
       const auto start = Clock::now();
-      const catalog::MediaRow& row = pending_[i];
+      const catalog::MediaRow& row = *next;
       if (row.kind == catalog::MediaKind::kVideo) {
         DecodeVideo(row);
       } else {
@@ -273,12 +313,21 @@ class IndexRun {
   }
 
   WorkItem DecodeImageFile(const catalog::MediaRow& row) {
+    std::vector<uint8_t> bytes;
+    media::ImageInfo info;
+    WorkItem item = ReadImageFile(row, &bytes, &info);
+    if (item.status.ok()) DecodeOnCpu(&item, &bytes, info);
+    return item;
+  }
+
+  // The whole file into memory (one read, hashed and decoded from the same bytes, which hold
+  // their size of the budget) and its headers. On failure item.status says why.
+  WorkItem ReadImageFile(const catalog::MediaRow& row, std::vector<uint8_t>* bytes, media::ImageInfo* info) {
     WorkItem item;
     item.media_id = row.id;
     item.path = row.path;
     item.meta.media_id = row.id;
     try {
-      // Whole file into memory: one read, hashed and decoded from the same bytes.
       std::ifstream in(row.path, std::ios::binary | std::ios::ate);
       if (!in) {
         item.status = IOError(std::string("cannot open: ") + std::strerror(errno));
@@ -289,45 +338,121 @@ class IndexRun {
         item.status = InvalidArgument("file of " + FormatBytes(size) + " does not fit --max-memory");
         return item;
       }
-      std::vector<uint8_t> bytes(size);
+      bytes->resize(size);
       in.seekg(0);
-      in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
+      in.read(reinterpret_cast<char*>(bytes->data()), static_cast<std::streamsize>(size));
       char hex[17];
-      std::snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)HashBytes(bytes.data(), bytes.size()));
+      std::snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)HashBytes(bytes->data(), bytes->size()));
       item.meta.content_hash = hex;
-      auto info = media::ProbeImage(bytes.data(), bytes.size(), options_.decode);
-      if (!info.ok()) {
-        budget_.Release(size);
-        item.status = info.status();
+      auto probed = media::ProbeImage(bytes->data(), bytes->size(), options_.decode);
+      if (!probed.ok()) {
+        ReleaseBytes(bytes);
+        item.status = probed.status();
         return item;
       }
+      *info = *probed;
       item.meta.width = info->width;
       item.meta.height = info->height;
       item.meta.orientation = info->orientation;
       item.meta.capture_time = info->capture_time;
-      if (!budget_.Acquire(info->decode_bytes)) {
-        budget_.Release(size);
-        item.status = InvalidArgument("decoding needs " + FormatBytes(info->decode_bytes) +
-                                      ", more than --max-memory allows");
-        return item;
-      }
-      auto image = media::DecodeImage(bytes.data(), bytes.size(), options_.decode);
-      bytes = {};
-      budget_.Release(size);
-      if (!image.ok()) {
-        budget_.Release(info->decode_bytes);
-        item.status = image.status();
-        return item;
-      }
-      // Keep what the pixels hold; give back the decoder's scratch.
-      const uint64_t held = image->pixels.size();
-      budget_.Release(info->decode_bytes > held ? info->decode_bytes - held : 0);
-      item.bytes_held = std::min<uint64_t>(held, info->decode_bytes);
-      item.image = std::move(image).value();
     } catch (const std::bad_alloc&) {
-      item.status = OutOfMemory("allocation failed while decoding");
+      ReleaseBytes(bytes);
+      item.status = OutOfMemory("allocation failed while reading");
     }
     return item;
+  }
+
+  void ReleaseBytes(std::vector<uint8_t>* bytes) {
+    budget_.Release(bytes->size());
+    std::vector<uint8_t>().swap(*bytes);
+  }
+
+  // Decodes the file's bytes (then released) on this thread and prepares the image.
+  void DecodeOnCpu(WorkItem* item, std::vector<uint8_t>* bytes, const media::ImageInfo& info) {
+    try {
+      if (!budget_.Acquire(info.decode_bytes)) {
+        ReleaseBytes(bytes);
+        item->status = InvalidArgument("decoding needs " + FormatBytes(info.decode_bytes) +
+                                       ", more than --max-memory allows");
+        return;
+      }
+      auto image = media::DecodeImage(bytes->data(), bytes->size(), options_.decode);
+      ReleaseBytes(bytes);
+      if (!image.ok()) {
+        budget_.Release(info.decode_bytes);
+        item->status = image.status();
+        return;
+      }
+      item->image = std::move(image).value();
+      Prepare(item, info.decode_bytes);
+    } catch (const std::bad_alloc&) {
+      item->status = OutOfMemory("allocation failed while decoding");
+    }
+  }
+
+  // The detector's own preprocessing, here on a decode thread (model::Detector::Prepare). The
+  // item then holds what it keeps (`acquired` bytes were taken for it; the rest goes back).
+  void Prepare(WorkItem* item, uint64_t acquired) {
+    Status prepared = detectors_.front()->Prepare(&*item->image);
+    const uint64_t held = item->image->prepared ? prepared_bytes_ : item->image->pixels.size();
+    if (!prepared.ok() || (held > acquired && !budget_.Acquire(held - acquired))) {
+      budget_.Release(acquired);
+      item->image.reset();
+      item->status = prepared.ok() ? InvalidArgument("the prepared image does not fit --max-memory") : prepared;
+      return;
+    }
+    if (held < acquired) budget_.Release(acquired - held);
+    item->bytes_held = held;
+  }
+
+  // ---- GPU decode stage: one worker per GPU, a batch of JPEGs at a time --------------------
+  void GpuDecodeLoop(GpuDecoder& gpu) {
+    while (!Cancelled()) {
+      std::vector<const catalog::MediaRow*> rows;
+      while (static_cast<int>(rows.size()) < batch_size_) {
+        const catalog::MediaRow* row = NextRow(true);
+        if (row == nullptr) break;
+        rows.push_back(row);
+      }
+      if (rows.empty()) return;
+      const auto start = Clock::now();
+      std::vector<WorkItem> items;
+      std::vector<std::vector<uint8_t>> bytes(rows.size());
+      std::vector<media::ImageInfo> infos(rows.size());
+      std::vector<engine::GpuJpegDecoder::Input> inputs;
+      std::vector<size_t> sent;  // items[sent[j]] is inputs[j]
+      for (size_t k = 0; k < rows.size(); ++k) {
+        items.push_back(ReadImageFile(*rows[k], &bytes[k], &infos[k]));
+        if (items[k].status.ok() && infos[k].format == media::ImageFormat::kJpeg) {
+          inputs.push_back({bytes[k].data(), bytes[k].size(), infos[k].orientation});
+          sent.push_back(k);
+        }
+      }
+      std::vector<Result<RgbImage>> decoded = gpu.decoder->Decode(inputs);
+      std::vector<bool> done(rows.size(), false);
+      for (size_t j = 0; j < sent.size(); ++j) {
+        const size_t k = sent[j];
+        if (!decoded[j].ok()) {
+          spdlog::debug("{}: decoded on the CPU: {}", items[k].path, decoded[j].status().message());
+          continue;
+        }
+        ReleaseBytes(&bytes[k]);
+        items[k].image = std::move(decoded[j]).value();
+        Status prepared = gpu.detector->Prepare(&*items[k].image);  // on its GPU; no host memory held
+        if (!prepared.ok()) {
+          items[k].image.reset();
+          items[k].status = prepared;
+        }
+        ++gpu_decoded_;
+        done[k] = true;
+      }
+      // What nvJPEG refused, or what is no JPEG inside, is decoded here on the CPU, quietly.
+      for (size_t k = 0; k < rows.size(); ++k) {
+        if (!done[k] && items[k].status.ok()) DecodeOnCpu(&items[k], &bytes[k], infos[k]);
+      }
+      gpu_decode_time_.Add(start);
+      for (auto& item : items) decoded_.Push(std::move(item));
+    }
   }
 
   void DecodeVideo(const catalog::MediaRow& row) {
@@ -372,9 +497,9 @@ class IndexRun {
       item.is_video = true;
       item.meta = meta;
       item.time_s = t;
-      item.bytes_held = bytes;
       item.image = std::move(frame);
       item.last_frame = false;
+      Prepare(&item, bytes);
       if (previous) {
         decoded_.Push(std::move(*previous));
         ++pushed;
@@ -556,11 +681,13 @@ class IndexRun {
   };
 
   const std::vector<const model::Detector*> detectors_;
+  std::vector<GpuDecoder> gpu_decoders_;
   catalog::Catalog& catalog_;
   const IndexOptions& options_;
   const int64_t model_id_;
   const int64_t run_id_;
   const std::vector<catalog::MediaRow> pending_;
+  std::vector<size_t> jpegs_, others_;  // indices into pending_ (jpegs_ only with GPU decoders)
   MemoryBudget budget_;
   const int batch_limit_;  // the configured batch, capped on the CPU (BatchLimit)
   BoundedQueue<WorkItem> decoded_;
@@ -569,7 +696,9 @@ class IndexRun {
 
   Clock::time_point start_;
   uint64_t per_image_infer_bytes_ = 0;
-  std::atomic<size_t> next_{0};
+  uint64_t prepared_bytes_ = 0;  // a prepared image's input, held until inference
+  std::atomic<size_t> next_jpeg_{0}, next_other_{0};
+  std::atomic<int64_t> gpu_decoded_{0};
   std::atomic<int> decoders_allowed_{1};
   std::atomic<int> batch_size_{1};
   std::atomic<bool> stop_{false};
@@ -580,10 +709,40 @@ class IndexRun {
   std::atomic<int64_t> committed_done_{0}, committed_failed_{0};
   std::unordered_map<int64_t, std::string> path_by_id_;    // writer thread only
   Status writer_status_;                                   // writer thread only until joined
-  TimeAccumulator decode_time_, infer_time_, write_time_;
+  TimeAccumulator decode_time_, gpu_decode_time_, infer_time_, write_time_;
 };
 
 }  // namespace
+
+Result<JpegDecode> ParseJpegDecode(const std::string& name) {
+  if (name == "cpu") return JpegDecode::kCpu;
+  if (name == "gpu") return JpegDecode::kGpu;
+  if (name == "auto") return JpegDecode::kAuto;
+  return InvalidArgument("decode must be cpu, gpu or auto, not '" + name + "'");
+}
+
+// nvJPEG on each CUDA device among the detectors' (--decode gpu|auto). With gpu, a device
+// without it is an error; with auto, a note, and its JPEGs are decoded on the CPU.
+static Result<std::vector<GpuDecoder>> StartGpuDecoders(const std::vector<const model::Detector*>& detectors,
+                                                 JpegDecode mode) {
+  std::vector<GpuDecoder> started;
+  if (mode == JpegDecode::kCpu) return started;
+  std::unordered_set<std::string> seen;
+  for (const model::Detector* d : detectors) {
+    if (d->device().kind != engine::DeviceKind::kCuda || !seen.insert(d->device().name).second) continue;
+    auto decoder = engine::GpuJpegDecoder::Create(d->device());
+    if (!decoder.ok()) {
+      if (mode == JpegDecode::kGpu) return decoder.status().WithContext("--decode gpu");
+      spdlog::info("{}: JPEGs are decoded on the CPU ({})", d->device().name, decoder.status().message());
+      continue;
+    }
+    started.push_back({std::move(decoder).value(), d});
+  }
+  if (started.empty() && mode == JpegDecode::kGpu) {
+    return InvalidArgument("--decode gpu needs the detector on a CUDA device (--device cuda)");
+  }
+  return started;
+}
 
 std::string ResultSettings(const model::DetectOptions& detect, const std::string& preprocess) {
   char settings[160];
@@ -644,6 +803,9 @@ Result<IndexSummary> RunIndex(const std::vector<const model::Detector*>& detecto
   }
   const uint64_t budget = options.max_memory - resident - kRuntimeSlackBytes;
 
+  auto gpu_decoders = StartGpuDecoders(detectors, options.jpeg_decode);
+  if (!gpu_decoders.ok()) return gpu_decoders.status();
+
   catalog::RunInfo run;
   run.model_id = *model_id;
   for (const auto* d : detectors) {
@@ -660,7 +822,8 @@ Result<IndexSummary> RunIndex(const std::vector<const model::Detector*>& detecto
 
   Status status;
   if (!todo.empty()) {
-    IndexRun pipeline(detectors, catalog, options, *model_id, *run_id, std::move(todo), budget);
+    IndexRun pipeline(detectors, std::move(gpu_decoders).value(), catalog, options, *model_id, *run_id,
+                      std::move(todo), budget);
     status = pipeline.Run(&summary);
   } else {
     summary.budget_bytes = budget;

@@ -36,6 +36,12 @@ struct IndexProgress {
   int batch_size = 0;       // current (may shrink after out-of-memory)
 };
 
+// Where JPEGs are decoded (--decode). kCpu: by the decode workers. kGpu: with nvJPEG on each
+// CUDA device the detectors run on; other formats, and JPEGs nvJPEG refuses, still on the CPU.
+// kAuto: both at once where the detectors run on CUDA and nvJPEG starts, else the CPU alone.
+enum class JpegDecode { kCpu, kGpu, kAuto };
+Result<JpegDecode> ParseJpegDecode(const std::string& name);  // "cpu" | "gpu" | "auto"
+
 struct IndexOptions {
   std::vector<std::string> roots;
   media::ScanOptions scan;
@@ -43,7 +49,8 @@ struct IndexOptions {
   model::DetectOptions detect;
   std::string settings;             // what changes results, e.g. "score_min=0.2;iou=0.4;max=10"
   int batch_size = 64;              // images per forward pass at most
-  int concurrency = 3;              // decode workers
+  int concurrency = 3;              // CPU decode workers
+  JpegDecode jpeg_decode = JpegDecode::kAuto;
   uint64_t max_memory = 8ull << 30; // peak RSS ceiling, bytes
   double video_interval_s = 2.0;
   // Called on the writer thread after each committed batch (and at the end).
@@ -61,7 +68,9 @@ struct IndexSummary {
   double seconds = 0, scan_seconds = 0;
   double images_per_s = 0;
   // Time each stage spent working, summed over its threads (decode is parallel).
-  double read_decode_s = 0, infer_s = 0, write_s = 0;
+  double read_decode_s = 0, gpu_decode_s = 0, infer_s = 0, write_s = 0;
+  int64_t gpu_decoded = 0;          // JPEGs decoded by nvJPEG (the rest on the CPU)
+  std::string gpu_decoder;          // its backend ("hardware", "cuda"); empty when none ran
   uint64_t peak_rss = 0;
   uint64_t budget_bytes = 0;        // bytes available to images in flight + inference
   int final_batch_size = 0;

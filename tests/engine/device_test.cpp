@@ -1,4 +1,5 @@
 #include "engine/device.h"
+#include "engine/gpu_jpeg.h"
 
 #include <gtest/gtest.h>
 
@@ -87,6 +88,16 @@ TEST(DeviceTest, MatmulSelfTestRunsOnTheChosenDevice) {
   ASSERT_OK(timing);
   EXPECT_GT(timing->seconds, 0.0);
   EXPECT_GT(timing->gflops, 0.0);
+}
+
+// A CPU (or a build without CUDA) cannot decode JPEGs on a GPU, and says so instead of crashing.
+TEST(GpuJpegDecoderTest, RefusesNonCudaDevicesWithAReason) {
+  auto cpu = PickDevice({"cpu", false});
+  ASSERT_OK(cpu);
+  auto decoder = GpuJpegDecoder::Create(cpu->device);
+  ASSERT_FALSE(decoder.ok());
+  EXPECT_EQ(decoder.status().code(), StatusCode::kUnsupported);
+  EXPECT_NE(decoder.status().message().find("CUDA"), std::string::npos) << decoder.status().message();
 }
 
 }  // namespace

@@ -123,5 +123,44 @@ TEST(GpuTest, OneBatchGivesWhatSingleImagesGive) {
   }
 }
 
+// The 3rd call of a batch shape is captured as a CUDA Graph, later ones replay it: replays must
+// follow their input (two batches alternate), not repeat what was captured.
+TEST(GpuTest, CapturedGraphsFollowTheirInputs) {
+  auto fp32 = Load("cuda", engine::Precision::kFp32);
+  ASSERT_TRUE(fp32);
+  const auto images = Photos();
+  const auto single = DetectEach(*fp32, images);
+  std::vector<const RgbImage*> forward, backward;
+  for (size_t i = 0; i < images.size(); ++i) {
+    forward.push_back(&images[i]);
+    backward.push_back(&images[images.size() - 1 - i]);
+  }
+  for (int round = 0; round < 4; ++round) {
+    for (bool reversed : {false, true}) {
+      auto got = fp32->Detect(reversed ? backward : forward, {});
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      for (size_t i = 0; i < images.size(); ++i) {
+        const size_t photo = reversed ? images.size() - 1 - i : i;
+        ExpectSame(single[photo], got->at(i), 0.98f, 0.005f,
+                   kPhotos[photo] + " round " + std::to_string(round) + (reversed ? " reversed" : ""));
+      }
+    }
+  }
+}
+
+// Prepare on a decode thread gives Detect exactly what it would make itself.
+TEST(GpuTest, PreparedImagesGiveTheSameAnswers) {
+  auto fp32 = Load("cuda", engine::Precision::kFp32);
+  ASSERT_TRUE(fp32);
+  auto images = Photos();
+  const auto want = DetectEach(*fp32, images);
+  for (auto& image : images) {
+    ASSERT_OK(fp32->Prepare(&image));
+    EXPECT_TRUE(image.pixels.empty() && image.prepared);
+  }
+  const auto got = DetectEach(*fp32, images);
+  for (size_t i = 0; i < images.size(); ++i) ExpectSame(want[i], got[i], 0.999f, 1e-5f, kPhotos[i]);
+}
+
 }  // namespace
 }  // namespace mediadex

@@ -88,6 +88,17 @@ class IndexerTest : public ::testing::Test {
   TempLibrary lib_{"indexer"};
 };
 
+// --decode gpu needs nvJPEG beside a CUDA detector; here there is none, and the run says so.
+TEST_F(IndexerTest, DecodeGpuWithoutACudaDetectorIsAnError) {
+  auto c = Open();
+  IndexOptions o = Options(lib_);
+  o.jpeg_decode = JpegDecode::kGpu;
+  auto s = RunIndex(SharedDetector(), *c, o);
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.status().message().find("--decode gpu"), std::string::npos) << s.status().ToString();
+  EXPECT_FALSE(ParseJpegDecode("nvjpeg").ok());
+}
+
 TEST_F(IndexerTest, IndexesANestedLibraryAndRecordsEveryBrokenFile) {
   auto c = Open();
   auto s = RunIndex(SharedDetector(), *c, Options(lib_));

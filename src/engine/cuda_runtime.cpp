@@ -1,0 +1,133 @@
+#include "engine/cuda_runtime.h"
+
+#include <ATen/ATen.h>
+#include <ATen/autocast_mode.h>
+#include <spdlog/spdlog.h>
+
+#include <map>
+#include <vector>
+
+#include "engine/torch_device.h"
+
+#if defined(MEDIADEX_WITH_CUDA)
+#include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAStream.h>
+#endif
+
+namespace mediadex::engine {
+
+DeviceStream::DeviceStream(const DeviceInfo& device) {
+#if defined(MEDIADEX_WITH_CUDA)
+  if (device.kind == DeviceKind::kCuda) {
+    stream_ = c10::cuda::getStreamFromPool(/*isHighPriority=*/false, static_cast<c10::DeviceIndex>(device.index));
+  }
+#else
+  (void)device;
+#endif
+}
+
+void DeviceStream::Synchronize() const {
+  if (stream_) stream_->synchronize();
+}
+
+namespace {
+// Eager runs of a shape before it is captured: cuDNN's autotuner and lazy initialisations
+// (workspace, handles) must happen outside the capture.
+constexpr int kEagerRunsBeforeCapture = 2;
+// Each graph keeps its activations; a handful of shapes (full batches, a halved batch after
+// out-of-memory) is all a run sees, and anything past this runs eagerly.
+constexpr size_t kMaxGraphs = 4;
+}  // namespace
+
+struct ForwardGraphs::Impl {
+  bool enabled = false;
+  std::mutex mu;
+  std::map<std::vector<int64_t>, int> eager_runs;
+#if defined(MEDIADEX_WITH_CUDA)
+  struct Captured {
+    std::unique_ptr<at::cuda::CUDAGraph> graph;
+    at::Tensor input, output;
+  };
+  std::map<std::vector<int64_t>, Captured> graphs;
+
+  // Captures forward on the current (non-default) stream. Only this thread's work is
+  // captured (thread-local mode), so decoders allocating pinned memory meanwhile are fine.
+  bool Capture(const at::Tensor& input, const Forward& forward, Captured* out) {
+    out->input = input.clone();
+    out->graph = std::make_unique<at::cuda::CUDAGraph>();
+    // Autocast's cache of fp16 weights would be filled inside the graph's private pool.
+    const bool cache = at::autocast::is_autocast_cache_enabled();
+    at::autocast::set_autocast_cache_enabled(false);
+    bool capturing = false;
+    try {
+      c10::cuda::getCurrentCUDAStream().synchronize();
+      out->graph->capture_begin({0, 0}, cudaStreamCaptureModeThreadLocal);
+      capturing = true;
+      out->output = forward(out->input);
+      capturing = false;
+      out->graph->capture_end();
+    } catch (const std::exception& e) {
+      if (capturing) {
+        try {
+          out->graph->capture_end();  // leaves capture mode; throws for the broken capture
+        } catch (const std::exception&) {
+        }
+      }
+      at::autocast::set_autocast_cache_enabled(cache);
+      (void)cudaGetLastError();  // clear the sticky-free error the failed capture left
+      spdlog::info("CUDA Graph capture failed, running eagerly: {}", StatusFromException("capture", e).message());
+      return false;
+    }
+    at::autocast::set_autocast_cache_enabled(cache);
+    return true;
+  }
+#endif
+};
+
+ForwardGraphs::ForwardGraphs(const DeviceInfo& device) : impl_(std::make_unique<Impl>()) {
+#if defined(MEDIADEX_WITH_CUDA)
+  impl_->enabled = device.kind == DeviceKind::kCuda;
+#else
+  (void)device;
+#endif
+}
+
+ForwardGraphs::~ForwardGraphs() = default;
+
+int ForwardGraphs::captured() const {
+#if defined(MEDIADEX_WITH_CUDA)
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return static_cast<int>(impl_->graphs.size());
+#else
+  return 0;
+#endif
+}
+
+at::Tensor ForwardGraphs::RunToHost(const at::Tensor& input, const Forward& forward) {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+#if defined(MEDIADEX_WITH_CUDA)
+  if (impl_->enabled) {
+    const std::vector<int64_t> shape(input.sizes().begin(), input.sizes().end());
+    auto it = impl_->graphs.find(shape);
+    if (it == impl_->graphs.end() && impl_->graphs.size() < kMaxGraphs &&
+        impl_->eager_runs[shape] >= kEagerRunsBeforeCapture) {
+      Impl::Captured captured;
+      if (impl_->Capture(input, forward, &captured)) {
+        it = impl_->graphs.emplace(shape, std::move(captured)).first;
+        spdlog::debug("captured a CUDA Graph of the forward pass for input {}", input.sizes());
+      } else {
+        impl_->enabled = false;
+      }
+    }
+    if (it != impl_->graphs.end()) {
+      it->second.input.copy_(input, /*non_blocking=*/true);
+      it->second.graph->replay();
+      return it->second.output.to(at::kCPU);  // waits: the next replay overwrites the output
+    }
+    ++impl_->eager_runs[shape];
+  }
+#endif
+  return forward(input).to(at::kCPU);
+}
+
+}  // namespace mediadex::engine

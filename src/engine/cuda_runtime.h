@@ -1,0 +1,78 @@
+// GPU execution helpers for engine/ and model/ (LibTorch types): a stream of one's own, CUDA
+// Graph replay of a fixed-shape forward pass, and the opaque pixel/input holders of
+// core/image.h. Everything here works (as plain eager LibTorch) in builds without CUDA.
+#ifndef MEDIADEX_ENGINE_CUDA_RUNTIME_H_
+#define MEDIADEX_ENGINE_CUDA_RUNTIME_H_
+
+#include <ATen/Tensor.h>
+#include <c10/core/Stream.h>
+#include <c10/core/StreamGuard.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <c10/util/Optional.h>
+#include <string>
+
+#include "engine/device.h"
+
+namespace mediadex {
+
+// A photo decoded on a GPU: uint8 [H, W, 3], upright, full size, on that GPU.
+struct DevicePixels {
+  at::Tensor hwc;
+};
+
+// A photo turned into a model's input: the model's own layout, on the host (pinned when the
+// model runs on a GPU, so its upload is asynchronous) or already on a GPU. `model` names the
+// model that made it (ModelInfo::version); another model recomputes its own.
+struct PreparedInput {
+  std::string model;
+  at::Tensor input;
+};
+
+}  // namespace mediadex
+
+namespace mediadex::engine {
+
+// A CUDA stream of one's own on a GPU (nothing elsewhere). Work that several threads queue on
+// the legacy default stream runs one after another; each on its own stream, the GPU decoder,
+// the uploads and the network overlap.
+class DeviceStream {
+ public:
+  explicit DeviceStream(const DeviceInfo& device);
+  // Makes the stream current for the calling thread while the guard lives.
+  c10::OptionalStreamGuard Use() const { return c10::OptionalStreamGuard(stream_); }
+  void Synchronize() const;
+
+ private:
+  c10::optional<c10::Stream> stream_;  // c10::optional: std::optional in newer LibTorch
+};
+
+// A forward pass of fixed-shape inputs, captured once as a CUDA Graph and replayed: one launch
+// instead of hundreds of small kernels, which bound a batch of 64 at ~800 images/s on an H100
+// (docs/performance.md). The first calls of each input shape run eagerly (they also let cuDNN
+// pick its algorithms); then the shape is captured. Where capture is unavailable (CPU builds,
+// other devices) or fails (an op that needs the host mid-graph), forward runs eagerly, always.
+// Thread-safe: calls are serialised, since a graph's buffers are shared.
+class ForwardGraphs {
+ public:
+  using Forward = std::function<at::Tensor(const at::Tensor&)>;
+  explicit ForwardGraphs(const DeviceInfo& device);
+  ~ForwardGraphs();
+  ForwardGraphs(const ForwardGraphs&) = delete;
+  ForwardGraphs& operator=(const ForwardGraphs&) = delete;
+
+  // forward(input), copied to the host. Runs on the caller's current stream, which must not be
+  // the default one on a GPU (see DeviceStream).
+  at::Tensor RunToHost(const at::Tensor& input, const Forward& forward);
+  int captured() const;  // graphs made so far (for logs and tests)
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mediadex::engine
+
+#endif  // MEDIADEX_ENGINE_CUDA_RUNTIME_H_

@@ -1,0 +1,202 @@
+#include "engine/gpu_jpeg.h"
+
+#include "engine/cuda_runtime.h"
+
+#if defined(MEDIADEX_WITH_CUDA)
+#include <ATen/ATen.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <c10/cuda/CUDAStream.h>
+#include <nvjpeg.h>
+#include <spdlog/spdlog.h>
+
+#include "engine/torch_device.h"
+#endif
+
+namespace mediadex::engine {
+
+#if defined(MEDIADEX_WITH_CUDA)
+namespace {
+
+std::string NvjpegError(nvjpegStatus_t status) {
+  switch (status) {
+    case NVJPEG_STATUS_BAD_JPEG: return "not a JPEG nvJPEG can read";
+    case NVJPEG_STATUS_JPEG_NOT_SUPPORTED: return "a JPEG kind nvJPEG does not decode";
+    case NVJPEG_STATUS_ALLOCATOR_FAILURE: return "nvJPEG could not allocate memory";
+    case NVJPEG_STATUS_EXECUTION_FAILED: return "nvJPEG failed on the GPU";
+    case NVJPEG_STATUS_ARCH_MISMATCH: return "this GPU lacks what nvJPEG needs";
+    case NVJPEG_STATUS_IMPLEMENTATION_NOT_SUPPORTED: return "not supported by this nvJPEG backend";
+    case NVJPEG_STATUS_INCOMPLETE_BITSTREAM: return "truncated JPEG";
+    default: return "nvJPEG error " + std::to_string(static_cast<int>(status));
+  }
+}
+
+// EXIF orientation on [H, W, 3] pixels, as media/exif_orientation.cpp does on the CPU.
+at::Tensor Orient(const at::Tensor& hwc, int orientation) {
+  switch (orientation) {
+    case 2: return hwc.flip({1});
+    case 3: return hwc.flip({0, 1});
+    case 4: return hwc.flip({0});
+    case 5: return hwc.transpose(0, 1).contiguous();
+    case 6: return hwc.flip({0}).transpose(0, 1).contiguous();
+    case 7: return hwc.flip({0, 1}).transpose(0, 1).contiguous();
+    case 8: return hwc.flip({1}).transpose(0, 1).contiguous();
+    default: return hwc;
+  }
+}
+
+}  // namespace
+
+struct GpuJpegDecoder::Impl {
+  DeviceInfo device;
+  std::optional<c10::cuda::CUDAStream> stream;
+  nvjpegHandle_t handle = nullptr;
+  nvjpegJpegState_t state = nullptr;
+  nvjpegJpegStream_t parser = nullptr;  // headers, for the per-file support check
+  std::string backend;
+  bool hardware = false;
+  int initialized_batch = 0;
+  bool warned_batch_failure = false;
+
+  ~Impl() {
+    if (parser) nvjpegJpegStreamDestroy(parser);
+    if (state) nvjpegJpegStateDestroy(state);
+    if (handle) nvjpegDestroy(handle);
+  }
+
+  // Header checks that keep a file out of a batch nvJPEG would fail as a whole.
+  Status Check(const Input& in, unsigned* width, unsigned* height) {
+    nvjpegStatus_t s = nvjpegJpegStreamParse(handle, in.data, in.size, 0, 0, parser);
+    if (s != NVJPEG_STATUS_SUCCESS) return Unsupported(NvjpegError(s));
+    unsigned components = 0;
+    if (nvjpegJpegStreamGetComponentsNum(parser, &components) != NVJPEG_STATUS_SUCCESS ||
+        (components != 1 && components != 3)) {
+      return Unsupported("JPEG with " + std::to_string(components) + " components");
+    }
+    if (nvjpegJpegStreamGetFrameDimensions(parser, width, height) != NVJPEG_STATUS_SUCCESS || *width == 0 ||
+        *height == 0) {
+      return Unsupported("no frame size in the JPEG header");
+    }
+    if (hardware) {
+      int unsupported = 1;
+      s = nvjpegDecodeBatchedSupported(handle, parser, &unsupported);
+      if (s != NVJPEG_STATUS_SUCCESS || unsupported != 0) return Unsupported("not for the hardware decoder");
+    }
+    return Status::Ok();
+  }
+};
+
+Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::Create(const DeviceInfo& device) {
+  if (device.kind != DeviceKind::kCuda) return Unsupported("GPU JPEG decoding needs a CUDA device");
+  auto impl = std::make_unique<Impl>();
+  impl->device = device;
+  c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device.index));
+  impl->stream = c10::cuda::getStreamFromPool(false, static_cast<c10::DeviceIndex>(device.index));
+  // The hardware engine first; nvJPEG refuses it on GPUs without one.
+  const std::pair<nvjpegBackend_t, const char*> backends[] = {
+      {NVJPEG_BACKEND_HARDWARE, "hardware"}, {NVJPEG_BACKEND_GPU_HYBRID, "cuda"}, {NVJPEG_BACKEND_DEFAULT, "cuda"}};
+  nvjpegStatus_t status = NVJPEG_STATUS_NOT_INITIALIZED;
+  for (const auto& [backend, name] : backends) {
+    status = nvjpegCreateEx(backend, nullptr, nullptr, NVJPEG_FLAGS_DEFAULT, &impl->handle);
+    if (status == NVJPEG_STATUS_SUCCESS) {
+      impl->backend = name;
+      impl->hardware = backend == NVJPEG_BACKEND_HARDWARE;
+      break;
+    }
+    impl->handle = nullptr;
+  }
+  if (impl->handle == nullptr) return DeviceError(device.name + ": nvJPEG did not start: " + NvjpegError(status));
+  if ((status = nvjpegJpegStateCreate(impl->handle, &impl->state)) != NVJPEG_STATUS_SUCCESS ||
+      (status = nvjpegJpegStreamCreate(impl->handle, &impl->parser)) != NVJPEG_STATUS_SUCCESS) {
+    return DeviceError(device.name + ": nvJPEG did not start: " + NvjpegError(status));
+  }
+  spdlog::debug("{}: nvJPEG on the {} backend", device.name, impl->backend);
+  return std::unique_ptr<GpuJpegDecoder>(new GpuJpegDecoder(std::move(impl)));
+}
+
+std::vector<Result<RgbImage>> GpuJpegDecoder::Decode(const std::vector<Input>& inputs) {
+  Impl& d = *impl_;
+  std::vector<Result<RgbImage>> results(inputs.size(), Result<RgbImage>(Unsupported("not decoded")));
+  c10::cuda::CUDAGuard device_guard(static_cast<c10::DeviceIndex>(d.device.index));
+  c10::cuda::CUDAStreamGuard stream_guard(*d.stream);
+  std::vector<size_t> batch;  // inputs that go to nvJPEG
+  std::vector<const unsigned char*> data;
+  std::vector<size_t> lengths;
+  std::vector<nvjpegImage_t> outputs;
+  std::vector<at::Tensor> pixels;
+  Status status = CatchTorch("GPU JPEG decode", [&] {
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      unsigned width = 0, height = 0;
+      Status ok = d.Check(inputs[i], &width, &height);
+      if (!ok.ok()) {
+        results[i] = ok;
+        continue;
+      }
+      at::Tensor hwc = at::empty({static_cast<int64_t>(height), static_cast<int64_t>(width), 3}, at::TensorOptions().dtype(at::kByte).device(at::kCUDA, d.device.index));
+      nvjpegImage_t out{};
+      out.channel[0] = hwc.data_ptr<uint8_t>();
+      out.pitch[0] = width * 3u;
+      batch.push_back(i);
+      data.push_back(inputs[i].data);
+      lengths.push_back(inputs[i].size);
+      outputs.push_back(out);
+      pixels.push_back(std::move(hwc));
+    }
+    if (batch.empty()) return;
+    const int n = static_cast<int>(batch.size());
+    nvjpegStatus_t s = NVJPEG_STATUS_SUCCESS;
+    if (n != d.initialized_batch) {
+      s = nvjpegDecodeBatchedInitialize(d.handle, d.state, n, 1, NVJPEG_OUTPUT_RGBI);
+      d.initialized_batch = s == NVJPEG_STATUS_SUCCESS ? n : 0;
+    }
+    if (s == NVJPEG_STATUS_SUCCESS) {
+      s = nvjpegDecodeBatched(d.handle, d.state, data.data(), lengths.data(), outputs.data(), d.stream->stream());
+    }
+    if (s != NVJPEG_STATUS_SUCCESS) {
+      // One file nvJPEG's checks let through can fail the whole batch: all go to the CPU.
+      if (!d.warned_batch_failure) {
+        spdlog::info("{}: nvJPEG batch failed ({}); its files are decoded on the CPU", d.device.name, NvjpegError(s));
+        d.warned_batch_failure = true;
+      }
+      for (size_t i : batch) results[i] = Unsupported(NvjpegError(s));
+      d.initialized_batch = 0;
+      return;
+    }
+    for (size_t k = 0; k < batch.size(); ++k) {
+      const Input& in = inputs[batch[k]];
+      auto device_pixels = std::make_shared<DevicePixels>();
+      device_pixels->hwc = Orient(pixels[k], in.orientation);
+      RgbImage image;
+      image.height = image.full_height = static_cast<int>(device_pixels->hwc.size(0));
+      image.width = image.full_width = static_cast<int>(device_pixels->hwc.size(1));
+      image.device_pixels = std::move(device_pixels);
+      results[batch[k]] = std::move(image);
+    }
+    d.stream->synchronize();
+  });
+  if (!status.ok()) {
+    for (size_t i : batch) results[i] = status;
+  }
+  return results;
+}
+
+#else  // no CUDA in this build
+
+struct GpuJpegDecoder::Impl {
+  std::string backend;
+};
+
+Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::Create(const DeviceInfo&) {
+  return Unsupported("GPU JPEG decoding needs a CUDA build of mediadex (docs/gpu.md)");
+}
+
+std::vector<Result<RgbImage>> GpuJpegDecoder::Decode(const std::vector<Input>& inputs) {
+  return std::vector<Result<RgbImage>>(inputs.size(), Result<RgbImage>(Unsupported("no CUDA in this build")));
+}
+
+#endif
+
+GpuJpegDecoder::GpuJpegDecoder(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+GpuJpegDecoder::~GpuJpegDecoder() = default;
+const std::string& GpuJpegDecoder::backend() const { return impl_->backend; }
+
+}  // namespace mediadex::engine

@@ -1,0 +1,56 @@
+// JPEG decoding on an NVIDIA GPU with nvJPEG, on the GPU's hardware JPEG decoder where it has
+// one (A100, H100...), else on its CUDA cores. Pixels land in GPU memory at full size, upright
+// (RgbImage::device_pixels), ready for a detector's Prepare. No LibTorch types here.
+//
+//   auto decoder = engine::GpuJpegDecoder::Create(cuda_device);   // Unsupported without CUDA
+//   auto images = (*decoder)->Decode({{bytes, size, orientation}, ...});
+//   // images[i]: an RgbImage with device_pixels, or why nvJPEG refused that file (decode it on
+//   // the CPU instead: progressive JPEGs on the hardware decoder, CMYK, damaged files ...).
+//
+// Thread safety: one thread at a time per decoder; make one per GPU.
+#ifndef MEDIADEX_ENGINE_GPU_JPEG_H_
+#define MEDIADEX_ENGINE_GPU_JPEG_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/image.h"
+#include "core/status.h"
+#include "engine/device.h"
+
+namespace mediadex::engine {
+
+class GpuJpegDecoder {
+ public:
+  struct Input {
+    const uint8_t* data = nullptr;
+    size_t size = 0;
+    int orientation = 1;  // EXIF orientation to apply (1..8)
+  };
+
+  // Unsupported when this build has no CUDA or `device` is not a CUDA GPU; DeviceError when
+  // nvJPEG cannot start there.
+  static Result<std::unique_ptr<GpuJpegDecoder>> Create(const DeviceInfo& device);
+  ~GpuJpegDecoder();
+  GpuJpegDecoder(const GpuJpegDecoder&) = delete;
+  GpuJpegDecoder& operator=(const GpuJpegDecoder&) = delete;
+
+  // "hardware" (the GPU's JPEG engine) or "cuda" (nvJPEG on the CUDA cores).
+  const std::string& backend() const;
+
+  // Decodes every input in one batch. Returns when the pixels are complete on the GPU, so any
+  // thread or stream may use them.
+  std::vector<Result<RgbImage>> Decode(const std::vector<Input>& inputs);
+
+ private:
+  struct Impl;
+  explicit GpuJpegDecoder(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mediadex::engine
+
+#endif  // MEDIADEX_ENGINE_GPU_JPEG_H_
