@@ -10,8 +10,10 @@ mkdir -p "$OUT"
 # The tests read the reference photos where tests/CMakeLists.txt looks for them, at configure.
 [ -e ../shared/testdata/photos ] || { mkdir -p ../shared/testdata && ln -s "$PWD/.deps/photos" ../shared/testdata/photos; }
 OUT=/tmp/gpu-build scripts/gpu-build.sh ${NO_TESTS:+--no-tests} > "$OUT/gpu-build.txt" 2>&1
-echo "gpu-build rc=$?"
+rc=$?
+echo "gpu-build rc=$rc"
 cat /tmp/gpu-build/summary.txt
+[ -x build-cuda/mediadex ] || { grep -B2 -A12 "error" /tmp/gpu-build/build.log | head -150; exit 1; }
 # The carried libraries (scripts/gpu-deps.sh), as gpu-build.sh sets them up.
 [ -d .deps/root ] && export LD_LIBRARY_PATH=$PWD/.deps/root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 echo "== gpu tests"

@@ -4,6 +4,7 @@
 #include <ATen/autocast_mode.h>
 #include <spdlog/spdlog.h>
 
+#include <atomic>
 #include <map>
 #include <vector>
 
@@ -34,13 +35,13 @@ namespace {
 // Eager runs of a shape before it is captured: cuDNN's autotuner and lazy initialisations
 // (workspace, handles) must happen outside the capture.
 constexpr int kEagerRunsBeforeCapture = 2;
-// Each graph keeps its activations; a handful of shapes (full batches, a halved batch after
-// out-of-memory) is all a run sees, and anything past this runs eagerly.
-constexpr size_t kMaxGraphs = 4;
+// Each graph keeps its activations. Callers bucket their batches (model/centernet_detector.cpp
+// pads to powers of two), so a run sees a handful of shapes; anything past this runs eagerly.
+constexpr size_t kMaxGraphs = 8;
 }  // namespace
 
 struct ForwardGraphs::Impl {
-  bool enabled = false;
+  std::atomic<bool> enabled{false};
   std::mutex mu;
   std::map<std::vector<int64_t>, int> eager_runs;
 #if defined(MEDIADEX_WITH_CUDA)
@@ -104,9 +105,9 @@ int ForwardGraphs::captured() const {
 }
 
 at::Tensor ForwardGraphs::RunToHost(const at::Tensor& input, const Forward& forward) {
-  std::lock_guard<std::mutex> lock(impl_->mu);
 #if defined(MEDIADEX_WITH_CUDA)
   if (impl_->enabled) {
+    std::lock_guard<std::mutex> lock(impl_->mu);
     const std::vector<int64_t> shape(input.sizes().begin(), input.sizes().end());
     auto it = impl_->graphs.find(shape);
     if (it == impl_->graphs.end() && impl_->graphs.size() < kMaxGraphs &&
@@ -114,7 +115,7 @@ at::Tensor ForwardGraphs::RunToHost(const at::Tensor& input, const Forward& forw
       Impl::Captured captured;
       if (impl_->Capture(input, forward, &captured)) {
         it = impl_->graphs.emplace(shape, std::move(captured)).first;
-        spdlog::debug("captured a CUDA Graph of the forward pass for input {}", input.sizes());
+        spdlog::debug("captured a CUDA Graph of the forward pass for a batch of {}", input.size(0));
       } else {
         impl_->enabled = false;
       }
@@ -125,8 +126,10 @@ at::Tensor ForwardGraphs::RunToHost(const at::Tensor& input, const Forward& forw
       return it->second.output.to(at::kCPU);  // waits: the next replay overwrites the output
     }
     ++impl_->eager_runs[shape];
+    return forward(input).to(at::kCPU);
   }
 #endif
+  // No graphs: nothing shared, so callers run in parallel (CPU workers share one detector).
   return forward(input).to(at::kCPU);
 }
 

@@ -5,6 +5,7 @@
 #define MEDIADEX_ENGINE_CUDA_RUNTIME_H_
 
 #include <ATen/Tensor.h>
+#include <c10/core/Event.h>
 #include <c10/core/Stream.h>
 #include <c10/core/StreamGuard.h>
 
@@ -24,11 +25,13 @@ struct DevicePixels {
 };
 
 // A photo turned into a model's input: the model's own layout, on the host (pinned when the
-// model runs on a GPU, so its upload is asynchronous) or already on a GPU. `model` names the
-// model that made it (ModelInfo::version); another model recomputes its own.
+// model runs on a GPU, so its upload is asynchronous) or already on a GPU, where `ready` (when
+// set) marks the end of the work that makes it: users wait for it on their own stream.
+// `model` names the model that made it (ModelInfo::version); another model makes its own.
 struct PreparedInput {
   std::string model;
   at::Tensor input;
+  std::unique_ptr<c10::Event> ready;
 };
 
 }  // namespace mediadex

@@ -1,6 +1,7 @@
 #include "model/centernet_detector.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -100,10 +101,15 @@ class CenternetDetector final : public Detector {
       auto prepared = std::make_shared<PreparedInput>();
       prepared->model = info_.version;
       if (image->device_pixels) {
-        // Resized where the pixels are, on a stream of its own; complete before it is shared.
+        // Resized where the pixels are, on a stream of its own; Detect waits for `ready`.
         auto on_stream = prepare_stream_.Use();
+        const c10::Stream stream = c10::impl::getDeviceGuardImpl(c10::DeviceType::CUDA)->getStream(
+            image->device_pixels->hwc.device());
         prepared->input = Input(*image, /*pinned=*/false);
-        prepare_stream_.Synchronize();
+        // The decoded pixels go back to the allocator now, though the resize may still read them.
+        image->device_pixels->hwc.record_stream(stream);
+        prepared->ready = std::make_unique<c10::Event>(c10::DeviceType::CUDA);
+        prepared->ready->record(stream);
       } else {
         // Pinned for a GPU: its upload then runs asynchronously, beside the network.
         prepared->input = Input(*image, /*pinned=*/device_.kind == engine::DeviceKind::kCuda);
@@ -133,15 +139,27 @@ class CenternetDetector final : public Detector {
   }
 
   // The photos' inputs stacked into one float NHWC batch on the device. Prepared inputs are
-  // only copied (asynchronously from pinned memory); others are made here.
+  // only copied (asynchronously from pinned memory); others are made here. On a GPU the batch is
+  // padded with zeros to a power of two: every new shape costs a cuDNN autotuning and a CUDA
+  // Graph, and a pipeline's batches come in every size.
   at::Tensor Batch(const std::vector<const RgbImage*>& images) const {
     if (images.size() == 1 && device_.kind == engine::DeviceKind::kCpu) {
       return Input(*images.front(), false).unsqueeze(0);  // no copy at all
     }
-    at::Tensor batch = at::empty({static_cast<int64_t>(images.size()), info_.input_height, info_.input_width, 3},
+    const int64_t n = static_cast<int64_t>(images.size());
+    int64_t rows = n;
+    if (device_.kind == engine::DeviceKind::kCuda) {
+      for (rows = 1; rows < n;) rows *= 2;
+    }
+    at::Tensor batch = at::empty({rows, info_.input_height, info_.input_width, 3},
                                  at::TensorOptions().dtype(at::kFloat).device(engine::ToTorchDevice(device_)));
-    for (size_t i = 0; i < images.size(); ++i) {
-      batch[static_cast<int64_t>(i)].copy_(Input(*images[i], false), /*non_blocking=*/true);
+    if (rows > n) batch.narrow(0, n, rows - n).zero_();
+    for (int64_t i = 0; i < n; ++i) {
+      const RgbImage& image = *images[static_cast<size_t>(i)];
+      if (image.prepared && image.prepared->ready) {
+        image.prepared->ready->block(c10::impl::getDeviceGuardImpl(batch.device().type())->getStream(batch.device()));
+      }
+      batch[i].copy_(Input(image, false), /*non_blocking=*/true);
     }
     return batch;
   }
@@ -208,15 +226,26 @@ class CenternetDetector final : public Detector {
     return out;
   }
 
-  // The same on the device: the few rows and columns needed are gathered while still uint8, so
-  // a 100 MP photo never exists as floats.
+  // The same on the device.
   static at::Tensor ResizeOnDevice(const at::Tensor& hwc, const AxisTaps& ys, const AxisTaps& xs) {
-    const auto device = hwc.device();
-    auto longs = [&](const std::vector<int64_t>& v) { return at::tensor(v, at::kLong).to(device); };
-    auto floats = [&](const std::vector<float>& v) { return at::tensor(v, at::kFloat).to(device); };
-    const at::Tensor wy = floats(ys.weight).reshape({-1, 1, 1}), wx = floats(xs.weight).reshape({1, -1, 1});
-    const at::Tensor xlo = longs(xs.lo), xhi = longs(xs.hi);
-    const at::Tensor top = hwc.index_select(0, longs(ys.lo)), bottom = hwc.index_select(0, longs(ys.hi));
+    // The taps go up from pinned memory: asynchronous, so photo after photo queues on the GPU.
+    const int64_t h = static_cast<int64_t>(ys.lo.size()), w = static_cast<int64_t>(xs.lo.size());
+    at::Tensor index = at::empty({2 * (h + w)}, at::TensorOptions().dtype(at::kLong).pinned_memory(true));
+    at::Tensor weight = at::empty({h + w}, at::TensorOptions().dtype(at::kFloat).pinned_memory(true));
+    int64_t* ip = index.data_ptr<int64_t>();
+    ip = std::copy(ys.lo.begin(), ys.lo.end(), ip);
+    ip = std::copy(ys.hi.begin(), ys.hi.end(), ip);
+    ip = std::copy(xs.lo.begin(), xs.lo.end(), ip);
+    std::copy(xs.hi.begin(), xs.hi.end(), ip);
+    std::copy(xs.weight.begin(), xs.weight.end(), std::copy(ys.weight.begin(), ys.weight.end(), weight.data_ptr<float>()));
+    index = index.to(hwc.device(), /*non_blocking=*/true);
+    weight = weight.to(hwc.device(), /*non_blocking=*/true);
+    const at::Tensor ylo = index.narrow(0, 0, h), yhi = index.narrow(0, h, h);
+    const at::Tensor xlo = index.narrow(0, 2 * h, w), xhi = index.narrow(0, 2 * h + w, w);
+    const at::Tensor wy = weight.narrow(0, 0, h).reshape({-1, 1, 1}), wx = weight.narrow(0, h, w).reshape({1, -1, 1});
+    // The few rows and columns needed are gathered while still uint8, so a 100 MP photo never
+    // exists as floats.
+    const at::Tensor top = hwc.index_select(0, ylo), bottom = hwc.index_select(0, yhi);
     const at::Tensor tl = top.index_select(1, xlo).to(at::kFloat), tr = top.index_select(1, xhi).to(at::kFloat);
     const at::Tensor bl = bottom.index_select(1, xlo).to(at::kFloat), br = bottom.index_select(1, xhi).to(at::kFloat);
     const at::Tensor t = tl + (tr - tl) * wx;
