@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <vector>
 
@@ -113,9 +114,11 @@ at::Tensor ForwardGraphs::RunToHost(const at::Tensor& input, const Forward& forw
     if (it == impl_->graphs.end() && impl_->graphs.size() < kMaxGraphs &&
         impl_->eager_runs[shape] >= kEagerRunsBeforeCapture) {
       Impl::Captured captured;
+      const auto start = std::chrono::steady_clock::now();
       if (impl_->Capture(input, forward, &captured)) {
         it = impl_->graphs.emplace(shape, std::move(captured)).first;
-        spdlog::debug("captured a CUDA Graph of the forward pass for a batch of {}", input.size(0));
+        spdlog::debug("captured a CUDA Graph of the forward pass for a batch of {} in {:.2f} s", input.size(0),
+                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
       } else {
         impl_->enabled = false;
       }

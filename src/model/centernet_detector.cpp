@@ -75,7 +75,7 @@ class CenternetDetector final : public Detector {
         for (size_t begin = 0; begin < batch.size(); begin += chunk) {
           const std::vector<const RgbImage*> slice(batch.begin() + begin,
                                                    batch.begin() + std::min(batch.size(), begin + chunk));
-          const at::Tensor input = Batch(slice);
+          const at::Tensor input = Batch(slice, options.pad_batch_to);
           const auto forward = [this](const at::Tensor& x) { return Forward(x); };
           // The graph's own tail needs the host mid-graph, so only batched decoding is captured.
           parts.push_back(batched_decode_ ? graphs_->RunToHost(input, forward) : forward(input).to(at::kCPU));
@@ -140,16 +140,19 @@ class CenternetDetector final : public Detector {
 
   // The photos' inputs stacked into one float NHWC batch on the device. Prepared inputs are
   // only copied (asynchronously from pinned memory); others are made here. On a GPU the batch is
-  // padded with zeros to a power of two: every new shape costs a cuDNN autotuning and a CUDA
-  // Graph, and a pipeline's batches come in every size.
-  at::Tensor Batch(const std::vector<const RgbImage*>& images) const {
+  // padded with zeros (see DetectOptions::pad_batch_to).
+  at::Tensor Batch(const std::vector<const RgbImage*>& images, int pad_to) const {
     if (images.size() == 1 && device_.kind == engine::DeviceKind::kCpu) {
       return Input(*images.front(), false).unsqueeze(0);  // no copy at all
     }
     const int64_t n = static_cast<int64_t>(images.size());
     int64_t rows = n;
     if (device_.kind == engine::DeviceKind::kCuda) {
-      for (rows = 1; rows < n;) rows *= 2;
+      if (pad_to > 0) {
+        rows = std::max<int64_t>(n, pad_to);
+      } else {
+        for (rows = 1; rows < n;) rows *= 2;
+      }
     }
     at::Tensor batch = at::empty({rows, info_.input_height, info_.input_width, 3},
                                  at::TensorOptions().dtype(at::kFloat).device(engine::ToTorchDevice(device_)));

@@ -40,6 +40,10 @@ struct DetectOptions {
   float score_min = 0.2f;   // drop detections below this score (human's minConfidence)
   float nms_iou = 0.4f;     // suppress boxes overlapping a better one by more than this
   int max_detections = 10;  // per image, after NMS
+  // GPUs: pad every batch to at least this many images (0: to the next power of two). Each
+  // new batch shape costs a cuDNN autotuning and a CUDA Graph capture, seconds each, and a
+  // pipeline's batches come in every size; padding to its batch size gives it one shape.
+  int pad_batch_to = 0;
 };
 
 struct ModelInfo {

@@ -63,6 +63,8 @@ void DetectFiles(const model::Detector& detector, const std::vector<std::string>
                  const DetectFilesOptions& options,
                  const std::function<void(const FileResult&)>& on_result) {
   const size_t batch = static_cast<size_t>(std::max(1, options.batch_size));
+  model::DetectOptions detect = options.detect;
+  detect.pad_batch_to = static_cast<int>(std::min(batch, paths.size()));  // one batch shape on a GPU
   const int threads = options.decode_threads > 0
                           ? options.decode_threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -80,7 +82,7 @@ void DetectFiles(const model::Detector& detector, const std::vector<std::string>
     for (auto& d : chunk) {
       if (d.image.ok()) images.push_back(&d.image.value());
     }
-    auto results = DetectBatch(detector, images, options.detect);
+    auto results = DetectBatch(detector, images, detect);
     size_t k = 0;
     for (auto& d : chunk) {
       FileResult r;

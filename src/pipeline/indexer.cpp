@@ -618,7 +618,9 @@ class IndexRun {
   // Out of memory on the device or host: halve the batch (for the rest of the run) and retry.
   Result<std::vector<std::vector<Detection>>> DetectWithBackoff(const model::Detector& detector,
                                                                 const std::vector<const RgbImage*>& images) {
-    auto result = detector.Detect(images, options_.detect);
+    model::DetectOptions options = options_.detect;
+    options.pad_batch_to = batch_size_;  // one batch shape on a GPU, whatever the batcher found
+    auto result = detector.Detect(images, options);
     if (result.ok() || result.status().code() != StatusCode::kOutOfMemory) return result;
     if (images.size() == 1) return result;
     const size_t half = (images.size() + 1) / 2;
