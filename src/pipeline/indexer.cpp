@@ -39,6 +39,8 @@ constexpr uint64_t kInferenceBytesPerInputPixel = 192;
 constexpr uint64_t kRuntimeSlackBytes = 96ull << 20;
 // Threads that read (and hash) a GPU decoder's batch of files.
 constexpr size_t kGpuBatchReaders = 4;
+// nvJPEG workers per GPU: while one reads its batch of files, the other decodes.
+constexpr int kGpuDecodersPerGpu = 2;
 // Videos are identified by a sampled hash: their size plus the first and last 4 MiB.
 constexpr uint64_t kVideoHashSample = 4ull << 20;
 
@@ -743,13 +745,15 @@ static Result<std::vector<GpuDecoder>> StartGpuDecoders(const std::vector<const 
   std::unordered_set<std::string> seen;
   for (const model::Detector* d : detectors) {
     if (d->device().kind != engine::DeviceKind::kCuda || !seen.insert(d->device().name).second) continue;
-    auto decoder = engine::GpuJpegDecoder::Create(d->device());
-    if (!decoder.ok()) {
-      if (mode == JpegDecode::kGpu) return decoder.status().WithContext("--decode gpu");
-      spdlog::info("{}: JPEGs are decoded on the CPU ({})", d->device().name, decoder.status().message());
-      continue;
+    for (int i = 0; i < kGpuDecodersPerGpu; ++i) {
+      auto decoder = engine::GpuJpegDecoder::Create(d->device());
+      if (!decoder.ok()) {
+        if (mode == JpegDecode::kGpu) return decoder.status().WithContext("--decode gpu");
+        spdlog::info("{}: JPEGs are decoded on the CPU ({})", d->device().name, decoder.status().message());
+        break;
+      }
+      started.push_back({std::move(decoder).value(), d});
     }
-    started.push_back({std::move(decoder).value(), d});
   }
   if (started.empty() && mode == JpegDecode::kGpu) {
     return InvalidArgument("--decode gpu needs the detector on a CUDA device (--device cuda)");
