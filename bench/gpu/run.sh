@@ -48,11 +48,12 @@ index() {
   local dmon=$!
   rm -f /tmp/gpu.db*
   local start=$(date +%s.%N)
-  "$BUILD/mediadex" index --device "$1" --decode "$2" --concurrency "$DECODERS" --batch-size 64 \
+  "$BUILD/mediadex" -v index --device "$1" --decode "$2" --concurrency "$DECODERS" --batch-size 64 \
     --catalog /tmp/gpu.db "$LIB" > "$RESULTS/index-$3.txt" 2>&1
   echo "wall (process, model load included): $(python3 -c "import time; print(round(time.time() - $start, 2))") s"
   kill $dmon 2>/dev/null
   grep -v "^\[" "$RESULTS/index-$3.txt"
+  grep -E "CUDA Graph|nvJPEG on" "$RESULTS/index-$3.txt" | sort | uniq -c
   awk '$1 ~ /^[0-9]+$/ { n++; s += $2 } END { if (n) printf "GPU SM utilisation: mean %.0f%% over %d samples\n", s / n, n }' "$RESULTS/dmon-$3.txt"
 }
 echo "== end-to-end, GPU 0, --decode auto (nvJPEG and $DECODERS CPU decoders)"
