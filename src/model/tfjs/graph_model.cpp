@@ -112,6 +112,7 @@ struct GraphModel::Impl {
   int num_slots = 0;
   std::vector<char> is_static;       // per node
   std::vector<at::Tensor> statics;   // per slot, defined for static values
+  HostConstants host_constants;      // host copies of small static values on a GPU
   std::vector<TensorSpec> inputs, outputs;
   std::shared_ptr<const Plan> default_plan;
   std::vector<std::string> default_names;
@@ -252,6 +253,14 @@ void GraphModel::Impl::Build(const std::vector<std::string_view>& group_data, bo
     default_names.push_back(r.spec.name);
   }
   default_plan = MakePlan(outs);  // fails the load when a needed node is broken
+  if (!device.is_cpu()) {
+    constexpr int64_t kSmall = 1024;  // axes, shapes, paddings, scalars: what ops read on the host
+    for (const at::Tensor& t : statics) {
+      if (t.defined() && !t.device().is_cpu() && t.numel() <= kSmall) {
+        host_constants.emplace(t.unsafeGetTensorImpl(), t.to(at::kCPU));
+      }
+    }
+  }
 }
 
 std::shared_ptr<const Plan> GraphModel::Impl::MakePlan(const std::vector<std::pair<int, int>>& outs) const {
@@ -382,6 +391,7 @@ Result<std::shared_ptr<const Plan>> GraphModel::Impl::GetPlan(const std::vector<
 
 Result<std::vector<at::Tensor>> GraphModel::Impl::Run(const Plan& plan,
                                                       const std::map<std::string, at::Tensor>& feeds) const {
+  HostConstantsScope host_reads(&host_constants);
   std::vector<Value> vals(num_slots);
   int64_t batch = -1;
   for (const auto& [name, tensor] : feeds) {

@@ -44,9 +44,27 @@ void NeedInputs(const OpCtx& ctx, size_t n) {
   }
 }
 
+namespace {
+thread_local const HostConstants* t_host_constants = nullptr;
+
+at::Tensor OnHost(const at::Tensor& t) {
+  if (t.device().is_cpu()) return t;
+  if (t_host_constants != nullptr) {
+    auto it = t_host_constants->find(t.unsafeGetTensorImpl());
+    if (it != t_host_constants->end()) return it->second;
+  }
+  return t.to(at::kCPU);
+}
+}  // namespace
+
+HostConstantsScope::HostConstantsScope(const HostConstants* constants) : previous_(t_host_constants) {
+  t_host_constants = constants;
+}
+HostConstantsScope::~HostConstantsScope() { t_host_constants = previous_; }
+
 std::vector<int64_t> IntValues(const at::Tensor& t) {
   if (t.numel() > (1 << 20)) OpFail("index tensor too large");
-  at::Tensor c = t.to(at::kCPU);
+  at::Tensor c = OnHost(t);
   if (c.is_floating_point()) {
     if (!c.isfinite().all().item<bool>()) OpFail("non-finite value where an integer is expected");
   }
@@ -62,7 +80,7 @@ int64_t IntScalar(const at::Tensor& t) {
 
 double DoubleScalar(const at::Tensor& t) {
   if (t.numel() != 1) OpFail("expected a scalar, got shape " + ShapeString(t.sizes()));
-  return t.to(at::kCPU).to(at::kDouble).item<double>();
+  return OnHost(t).to(at::kDouble).item<double>();
 }
 
 int64_t NormalizeAxis(int64_t axis, int64_t rank) {

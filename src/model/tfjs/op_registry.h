@@ -7,6 +7,7 @@
 
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "model/tfjs/model_reader.h"
@@ -54,9 +55,23 @@ const OpInfo* FindOp(const std::string& op);
 // --- helpers for op implementations --------------------------------------------------------
 [[noreturn]] void OpFail(const std::string& message);  // a bad graph or bad input at run time
 void NeedInputs(const OpCtx& ctx, size_t n);
+// Values the ops read on the host (axes, shapes, scalars). A model on a GPU keeps host copies of
+// its small constants (HostConstantsScope), so reading them costs no device round trip: that
+// would stall the GPU, and breaks CUDA Graph capture.
 std::vector<int64_t> IntValues(const at::Tensor& t);  // any int/float tensor, flattened
 int64_t IntScalar(const at::Tensor& t);
 double DoubleScalar(const at::Tensor& t);
+using HostConstants = std::unordered_map<const c10::TensorImpl*, at::Tensor>;  // device tensor -> host copy
+// While alive, IntValues/IntScalar/DoubleScalar on this thread read `constants` for the tensors
+// it holds.
+class HostConstantsScope {
+ public:
+  explicit HostConstantsScope(const HostConstants* constants);
+  ~HostConstantsScope();
+
+ private:
+  const HostConstants* previous_;
+};
 int64_t NormalizeAxis(int64_t axis, int64_t rank);  // throws when out of [-rank, rank)
 // True when `t` is referenced nowhere else, so an op may overwrite it.
 bool Donatable(const at::Tensor& t);
