@@ -53,11 +53,13 @@ index() {
   echo "wall (process, model load included): $(python3 -c "import time; print(round(time.time() - $start, 2))") s"
   kill $dmon 2>/dev/null
   grep -v "^\[" "$RESULTS/index-$3.txt"
-  grep -E "CUDA Graph|nvJPEG on" "$RESULTS/index-$3.txt" | sort | uniq -c
+  grep -E "CUDA Graph|nvJPEG on|eager forward" "$RESULTS/index-$3.txt" | sort | uniq -c
   awk '$1 ~ /^[0-9]+$/ { n++; s += $2 } END { if (n) printf "GPU SM utilisation: mean %.0f%% over %d samples\n", s / n, n }' "$RESULTS/dmon-$3.txt"
 }
 echo "== end-to-end, GPU 0, --decode auto (nvJPEG and $DECODERS CPU decoders)"
 index cuda:0 auto gpu-auto
+echo "== end-to-end, GPU 0, --decode auto, no cuDNN autotuning"
+MEDIADEX_CUDNN_AUTOTUNE=0 index cuda:0 auto gpu-auto-noautotune
 echo "== end-to-end, GPU 0, --decode cpu ($DECODERS CPU decoders)"
 index cuda:0 cpu gpu-cpu
 if [ "$GPUS" -gt 1 ]; then

@@ -128,8 +128,14 @@ at::Tensor ForwardGraphs::RunToHost(const at::Tensor& input, const Forward& forw
       it->second.graph->replay();
       return it->second.output.to(at::kCPU);  // waits: the next replay overwrites the output
     }
-    ++impl_->eager_runs[shape];
-    return forward(input).to(at::kCPU);
+    const int run = ++impl_->eager_runs[shape];
+    const auto start = std::chrono::steady_clock::now();
+    at::Tensor out = forward(input).to(at::kCPU);
+    if (impl_->enabled && run <= kEagerRunsBeforeCapture) {  // the warm-up: cuDNN autotuning and all
+      spdlog::debug("eager forward pass {} for a batch of {}: {:.2f} s", run, input.size(0),
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+    return out;
   }
 #endif
   // No graphs: nothing shared, so callers run in parallel (CPU workers share one detector).

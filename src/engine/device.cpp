@@ -238,6 +238,10 @@ Result<Precision> ResolvePrecision(const std::string& name, const DeviceInfo& de
 
 void PrepareDevice(const DeviceInfo& device, bool autotune) {
   // The model's input shape is fixed, so what cuDNN measures once holds for the whole run.
+  // MEDIADEX_CUDNN_AUTOTUNE=0|1 overrides, for measuring what autotuning buys (bench/gpu).
+  if (const char* env = std::getenv("MEDIADEX_CUDNN_AUTOTUNE"); env != nullptr && *env != '\0') {
+    autotune = std::string(env) != "0";
+  }
   if (device.kind == DeviceKind::kCuda) at::globalContext().setBenchmarkCuDNN(autotune);
 }
 

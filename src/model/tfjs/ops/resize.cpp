@@ -4,6 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
+#include <mutex>
+#include <string>
+#include <tuple>
 #include <stdexcept>
 #include <vector>
 
@@ -28,6 +32,38 @@ void AxisWeights(int64_t in, int64_t out, bool align_corners, bool half_pixel, s
   }
 }
 
+// The sampling tables of one resize on one device: made once, then reused. Building them per
+// call would upload from the host in the middle of every forward pass, which stalls a GPU and
+// cannot be captured into a CUDA Graph.
+struct Tables {
+  at::Tensor ylo, yhi, xlo, xhi, wy, wx;
+};
+
+Tables TablesFor(int64_t in_h, int64_t in_w, int64_t out_h, int64_t out_w, bool align_corners,
+                        bool half_pixel, const at::Device& dev, at::ScalarType type) {
+  using Key = std::tuple<int64_t, int64_t, int64_t, int64_t, bool, bool, std::string, int>;
+  static std::mutex mu;
+  static auto* cache = new std::map<Key, Tables>();  // never freed: device tensors must not die at exit
+  const Key key{in_h, in_w, out_h, out_w, align_corners, half_pixel, dev.str(), static_cast<int>(type)};
+  std::lock_guard<std::mutex> lock(mu);
+  auto it = cache->find(key);
+  if (it != cache->end()) return it->second;
+  std::vector<int64_t> ylo, yhi, xlo, xhi;
+  std::vector<float> yl, xl;
+  AxisWeights(in_h, out_h, align_corners, half_pixel, &ylo, &yhi, &yl);
+  AxisWeights(in_w, out_w, align_corners, half_pixel, &xlo, &xhi, &xl);
+  auto idx = [&](const std::vector<int64_t>& v) { return at::tensor(v, at::kLong).to(dev); };
+  Tables t;
+  t.ylo = idx(ylo);
+  t.yhi = idx(yhi);
+  t.xlo = idx(xlo);
+  t.xhi = idx(xhi);
+  t.wy = at::tensor(yl, at::kFloat).to(dev).to(type).reshape({1, out_h, 1, 1});
+  t.wx = at::tensor(xl, at::kFloat).to(dev).to(type).reshape({1, 1, out_w, 1});
+  if (cache->size() > 256) cache->clear();  // a model has a handful; arbitrary inputs are bounded
+  return cache->emplace(key, std::move(t)).first->second;
+}
+
 }  // namespace
 
 torch::Tensor ResizeBilinearNhwc(const torch::Tensor& x_in, int64_t out_h, int64_t out_w, bool align_corners,
@@ -36,20 +72,13 @@ torch::Tensor ResizeBilinearNhwc(const torch::Tensor& x_in, int64_t out_h, int64
   if (out_h <= 0 || out_w <= 0) throw std::invalid_argument("ResizeBilinear output size must be positive");
   if (x_in.size(1) <= 0 || x_in.size(2) <= 0) throw std::invalid_argument("ResizeBilinear input is empty");
   const at::Tensor x = x_in.is_floating_point() ? x_in : x_in.to(at::kFloat);
-  const int64_t in_h = x.size(1), in_w = x.size(2);
-  std::vector<int64_t> ylo, yhi, xlo, xhi;
-  std::vector<float> yl, xl;
-  AxisWeights(in_h, out_h, align_corners, half_pixel_centers, &ylo, &yhi, &yl);
-  AxisWeights(in_w, out_w, align_corners, half_pixel_centers, &xlo, &xhi, &xl);
-  const auto dev = x.device();
-  auto idx = [&](const std::vector<int64_t>& v) { return at::tensor(v, at::kLong).to(dev); };
-  const at::Tensor wy = at::tensor(yl, at::kFloat).to(dev).to(x.scalar_type()).reshape({1, out_h, 1, 1});
-  const at::Tensor wx = at::tensor(xl, at::kFloat).to(dev).to(x.scalar_type()).reshape({1, 1, out_w, 1});
-  const at::Tensor top = x.index_select(1, idx(ylo));
-  const at::Tensor bottom = x.index_select(1, idx(yhi));
-  const at::Tensor il = idx(xlo), ih = idx(xhi);
-  const at::Tensor tl = top.index_select(2, il), tr = top.index_select(2, ih);
-  const at::Tensor bl = bottom.index_select(2, il), br = bottom.index_select(2, ih);
+  const Tables tables = TablesFor(x.size(1), x.size(2), out_h, out_w, align_corners, half_pixel_centers,
+                                  x.device(), x.scalar_type());
+  const at::Tensor top = x.index_select(1, tables.ylo);
+  const at::Tensor bottom = x.index_select(1, tables.yhi);
+  const at::Tensor tl = top.index_select(2, tables.xlo), tr = top.index_select(2, tables.xhi);
+  const at::Tensor bl = bottom.index_select(2, tables.xlo), br = bottom.index_select(2, tables.xhi);
+  const at::Tensor &wx = tables.wx, &wy = tables.wy;
   // Same operation order as TF: top = tl + (tr - tl) * xl; out = top + (bottom - top) * yl.
   const at::Tensor t = tl + (tr - tl) * wx;
   const at::Tensor b = bl + (br - bl) * wx;
