@@ -54,12 +54,15 @@ index() {
   kill $dmon 2>/dev/null
   grep -v "^\[" "$RESULTS/index-$3.txt"
   grep -E "CUDA Graph|nvJPEG on|eager forward" "$RESULTS/index-$3.txt" | sort | uniq -c
+  # The first forward pass loads the GPU's kernels (seconds); the rate after it, as a long run sees.
+  awk -v n="$N" '/eager forward pass 1 / { for (i = 1; i <= NF; i++) if ($i == "s") w = $(i - 1); b = $(NF - 2) }
+       /^time / { t = $2 }
+       END { if (w && t > w) printf "after the first forward pass (%.2f s of warm-up): %.0f images/s\n", w, (n - b) / (t - w) }' \
+    "$RESULTS/index-$3.txt"
   awk '$1 ~ /^[0-9]+$/ { n++; s += $2 } END { if (n) printf "GPU SM utilisation: mean %.0f%% over %d samples\n", s / n, n }' "$RESULTS/dmon-$3.txt"
 }
 echo "== end-to-end, GPU 0, --decode auto (nvJPEG and $DECODERS CPU decoders)"
 index cuda:0 auto gpu-auto
-echo "== end-to-end, GPU 0, --decode auto, no cuDNN autotuning"
-MEDIADEX_CUDNN_AUTOTUNE=0 index cuda:0 auto gpu-auto-noautotune
 echo "== end-to-end, GPU 0, --decode cpu ($DECODERS CPU decoders)"
 index cuda:0 cpu gpu-cpu
 if [ "$GPUS" -gt 1 ]; then

@@ -88,7 +88,7 @@ std::string DefaultModelPath() {
   return (fs::path("models") / kName).string();
 }
 
-Result<engine::DeviceChoice> SetUpDevice(const EngineOptions& options, int decode_threads, bool long_run) {
+Result<engine::DeviceChoice> SetUpDevice(const EngineOptions& options, int decode_threads) {
   auto choice = engine::PickDevice(options.device);
   if (!choice.ok()) return choice.status();
   for (const auto& note : choice->notes) spdlog::warn("{}", note);
@@ -97,7 +97,7 @@ Result<engine::DeviceChoice> SetUpDevice(const EngineOptions& options, int decod
   // (measured on an H100 with 12 decoders: 4 threads 40 images/s, 1 thread 105).
   const bool cpu = choice->device.kind == engine::DeviceKind::kCpu;
   engine::SetCpuThreads(options.threads > 0 ? options.threads : cpu ? std::max(1, cores - decode_threads) : 1);
-  engine::PrepareDevice(choice->device, long_run);
+  engine::PrepareDevice(choice->device, /*autotune=*/false);
   spdlog::info("device: {} ({}) - {}", choice->device.name, choice->device.description,
                choice->reason);
   return choice;

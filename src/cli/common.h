@@ -53,13 +53,12 @@ Result<EngineOptions> EngineOptionsFrom(const Config& config);
 // above the executable (build tree, install tree), else ./models/centernet.json.
 std::string DefaultModelPath();
 
-// Picks the device (says once what was asked for and is missing), sets CPU threads and, for a
-// long run, device autotuning (engine::PrepareDevice). With
+// Picks the device (says once what was asked for and is missing), sets CPU threads and the
+// device's settings (engine::PrepareDevice). With
 // threads = 0, inference gets the cores the `decode_threads` decoders leave (at least one):
 // LibTorch's OpenMP workers spin while they wait, and on an oversubscribed CPU that made a
 // run 9x slower (2 cores, 3 decoders: 2 inference threads 21.6 s, 1 thread 2.4 s).
-Result<engine::DeviceChoice> SetUpDevice(const EngineOptions& options, int decode_threads,
-                                         bool long_run = false);
+Result<engine::DeviceChoice> SetUpDevice(const EngineOptions& options, int decode_threads);
 Result<std::unique_ptr<model::Detector>> LoadModel(const EngineOptions& options,
                                                    const engine::DeviceInfo& device);
 

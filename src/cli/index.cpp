@@ -122,7 +122,7 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
 
   auto catalog = OpenCatalogFromConfig(*config, /*create=*/true);
   if (!catalog.ok()) return Fail(catalog.status());
-  auto choice = SetUpDevice(*engine, static_cast<int>(*concurrency), /*long_run=*/true);
+  auto choice = SetUpDevice(*engine, static_cast<int>(*concurrency));
   if (!choice.ok()) return Fail(choice.status());
   // Inference workers: one per GPU named (`cuda` = all, `cuda:0,1` those); on the CPU, with
   // --threads 0, one single-threaded worker per core, the decoders interleaving with them:

@@ -60,8 +60,8 @@ const char* PrecisionName(Precision precision);
 Result<Precision> ResolvePrecision(const std::string& name, const DeviceInfo& device);
 
 // One-time settings for inference on `device`. autotune: let cuDNN time its convolution
-// algorithms on first use and keep the fastest; it pays on long runs (index) and costs seconds
-// up front, so one-shot commands (detect, doctor) leave it off.
+// algorithms on first use and keep the fastest. mediadex leaves it off: with the forward pass
+// replayed as a CUDA Graph it bought nothing and cost 5 s up front (H100, docs/performance.md).
 void PrepareDevice(const DeviceInfo& device, bool autotune);
 
 // The CUDA devices a request names: "cuda" = every visible GPU, "cuda:N" one, "cuda:0,1" those.
