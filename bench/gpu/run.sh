@@ -17,7 +17,9 @@ RESULTS=${OUT:-/tmp/mediadex-gpu-bench}
 mkdir -p "$RESULTS"
 LIB=/tmp/mediadex-lib-$N
 CORES=$(nproc)
-DECODERS=$((CORES - 2))  # CPU decode workers beside the GPU's: the rest feed the GPUs
+DECODERS=$((CORES - 2))  # CPU decode workers with --decode cpu
+# With nvJPEG: fewer, so its feeders (reading, hashing, launching) are not starved of cores.
+GPU_DECODERS=$((CORES - 6))
 GPUS=$(nvidia-smi -L | grep -c '^GPU')
 PHOTOS=samples
 [ -d ../shared/testdata/photos ] && PHOTOS=../shared/testdata/photos
@@ -42,13 +44,13 @@ if [ "${SKIP_DECODE:-0}" != 1 ]; then
   "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads "$DECODERS" --gpu --seconds 8 | tee -a "$RESULTS/decode.jsonl"
 fi
 
-# index DEVICE DECODE NAME: one end-to-end run over the library into a fresh catalog.
+# index DEVICE DECODE NAME CPU_DECODERS: one end-to-end run over the library into a fresh catalog.
 index() {
   nvidia-smi dmon -s u -d 1 > "$RESULTS/dmon-$3.txt" 2>&1 &
   local dmon=$!
   rm -f /tmp/gpu.db*
   local start=$(date +%s.%N)
-  "$BUILD/mediadex" -v index --device "$1" --decode "$2" --concurrency "$DECODERS" --batch-size 64 \
+  "$BUILD/mediadex" -v index --device "$1" --decode "$2" --concurrency "$4" --batch-size 64 \
     --catalog /tmp/gpu.db "$LIB" > "$RESULTS/index-$3.txt" 2>&1
   echo "wall (process, model load included): $(python3 -c "import time; print(round(time.time() - $start, 2))") s"
   kill $dmon 2>/dev/null
@@ -61,13 +63,15 @@ index() {
     "$RESULTS/index-$3.txt"
   awk '$1 ~ /^[0-9]+$/ { n++; s += $2 } END { if (n) printf "GPU SM utilisation: mean %.0f%% over %d samples\n", s / n, n }' "$RESULTS/dmon-$3.txt"
 }
+echo "== end-to-end, GPU 0, --decode auto (nvJPEG and $GPU_DECODERS CPU decoders)"
+index cuda:0 auto gpu-auto "$GPU_DECODERS"
 echo "== end-to-end, GPU 0, --decode auto (nvJPEG and $DECODERS CPU decoders)"
-index cuda:0 auto gpu-auto
+index cuda:0 auto gpu-auto-more "$DECODERS"
 echo "== end-to-end, GPU 0, --decode cpu ($DECODERS CPU decoders)"
-index cuda:0 cpu gpu-cpu
+index cuda:0 cpu gpu-cpu "$DECODERS"
 if [ "$GPUS" -gt 1 ]; then
-  echo "== end-to-end, all $GPUS GPUs, --decode auto"
-  index cuda auto gpu-all
+  echo "== end-to-end, all $GPUS GPUs, --decode auto ($((CORES - 6 * GPUS)) CPU decoders)"
+  index cuda auto gpu-all "$((CORES - 6 * GPUS))"
 fi
 
 echo "== end-to-end, same binary on the CPU (first 100)"

@@ -211,8 +211,11 @@ class IndexRun {
     start_ = Clock::now();
     const auto& info = detectors_.front()->info();
     const int input_pixels = info.input_width * info.input_height;
-    per_image_infer_bytes_ = static_cast<uint64_t>(input_pixels) * kInferenceBytesPerInputPixel;
     prepared_bytes_ = static_cast<uint64_t>(input_pixels) * 3 * sizeof(float);
+    // A CUDA GPU works in its own memory: the host holds at most a batch's inputs. Elsewhere
+    // (CPU, and MPS, whose memory is the host's) the detector's working memory is RSS.
+    const bool cuda = detectors_.front()->device().kind == engine::DeviceKind::kCuda;
+    per_image_infer_bytes_ = cuda ? prepared_bytes_ : static_cast<uint64_t>(input_pixels) * kInferenceBytesPerInputPixel;
     // The detectors' working memory for a full batch each is reserved up front, so that
     // decoders can never take the room inference needs. Half the budget at most; the batch
     // shrinks to fit.
