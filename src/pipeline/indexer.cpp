@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -412,7 +413,7 @@ class IndexRun {
     item->bytes_held = held;
   }
 
-  // ---- GPU decode stage: one worker per GPU, a batch of JPEGs at a time --------------------
+  // ---- GPU decode stage: nvJPEG workers (kGpuDecodersPerGpu per GPU), a batch of JPEGs each -
   void GpuDecodeLoop(GpuDecoder& gpu) {
     while (!Cancelled()) {
       std::vector<const catalog::MediaRow*> rows;
