@@ -1,6 +1,6 @@
 #include "engine/gpu_jpeg.h"
 
-#include "engine/cuda_runtime.h"
+#include "engine/gpu_runtime.h"
 
 #if defined(MEDIADEX_WITH_CUDA)
 #include <ATen/ATen.h>

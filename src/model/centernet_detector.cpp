@@ -11,7 +11,7 @@
 #include <vector>
 
 #include "core/hash.h"
-#include "engine/cuda_runtime.h"
+#include "engine/gpu_runtime.h"
 #include "engine/torch_device.h"
 #include "model/nms.h"
 #include "model/tfjs/graph_model.h"

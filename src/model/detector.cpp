@@ -6,7 +6,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "engine/cuda_runtime.h"
+#include "engine/gpu_runtime.h"
 #include "engine/torch_device.h"
 #include "model/centernet_detector.h"
 #include "model/torchscript/yolo_detector.h"

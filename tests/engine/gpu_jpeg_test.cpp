@@ -8,7 +8,7 @@
 #include <fstream>
 #include <iterator>
 
-#include "engine/cuda_runtime.h"
+#include "engine/gpu_runtime.h"
 #include "media/decoder.h"
 #include "media/probe.h"
 #include "testutil.h"

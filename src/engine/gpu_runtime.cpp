@@ -1,4 +1,4 @@
-#include "engine/cuda_runtime.h"
+#include "engine/gpu_runtime.h"
 
 #include <ATen/ATen.h>
 #include <ATen/autocast_mode.h>

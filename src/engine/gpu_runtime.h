@@ -1,8 +1,8 @@
 // GPU execution helpers for engine/ and model/ (LibTorch types): a stream of one's own, CUDA
 // Graph replay of a fixed-shape forward pass, and the opaque pixel/input holders of
 // core/image.h. Everything here works (as plain eager LibTorch) in builds without CUDA.
-#ifndef MEDIADEX_ENGINE_CUDA_RUNTIME_H_
-#define MEDIADEX_ENGINE_CUDA_RUNTIME_H_
+#ifndef MEDIADEX_ENGINE_GPU_RUNTIME_H_
+#define MEDIADEX_ENGINE_GPU_RUNTIME_H_
 
 #include <ATen/Tensor.h>
 #include <c10/core/Event.h>
@@ -78,4 +78,4 @@ class ForwardGraphs {
 
 }  // namespace mediadex::engine
 
-#endif  // MEDIADEX_ENGINE_CUDA_RUNTIME_H_
+#endif  // MEDIADEX_ENGINE_GPU_RUNTIME_H_
