@@ -36,8 +36,8 @@ namespace {
 // Eager runs of a shape before it is captured: cuDNN's autotuner and lazy initialisations
 // (workspace, handles) must happen outside the capture.
 constexpr int kEagerRunsBeforeCapture = 2;
-// Each graph keeps its activations. Callers bucket their batches (model/centernet_detector.cpp
-// pads to powers of two), so a run sees a handful of shapes; anything past this runs eagerly.
+// Each graph keeps its activations. Callers pad their batches (model/centernet_detector.cpp:
+// to the run's batch size), so a run sees one or two shapes; anything past this runs eagerly.
 constexpr size_t kMaxGraphs = 8;
 }  // namespace
 
@@ -76,7 +76,7 @@ struct ForwardGraphs::Impl {
         }
       }
       at::autocast::set_autocast_cache_enabled(cache);
-      (void)cudaGetLastError();  // clear the sticky-free error the failed capture left
+      (void)cudaGetLastError();  // the failed capture's error is not sticky: clear it
       spdlog::info("CUDA Graph capture failed, running eagerly: {}", StatusFromException("capture", e).message());
       return false;
     }
@@ -95,15 +95,6 @@ ForwardGraphs::ForwardGraphs(const DeviceInfo& device) : impl_(std::make_unique<
 }
 
 ForwardGraphs::~ForwardGraphs() = default;
-
-int ForwardGraphs::captured() const {
-#if defined(MEDIADEX_WITH_CUDA)
-  std::lock_guard<std::mutex> lock(impl_->mu);
-  return static_cast<int>(impl_->graphs.size());
-#else
-  return 0;
-#endif
-}
 
 at::Tensor ForwardGraphs::RunToHost(const at::Tensor& input, const Forward& forward) {
 #if defined(MEDIADEX_WITH_CUDA)

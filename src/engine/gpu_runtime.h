@@ -69,7 +69,6 @@ class ForwardGraphs {
   // forward(input), copied to the host. Runs on the caller's current stream, which must not be
   // the default one on a GPU (see DeviceStream).
   at::Tensor RunToHost(const at::Tensor& input, const Forward& forward);
-  int captured() const;  // graphs made so far (for logs and tests)
 
  private:
   struct Impl;
