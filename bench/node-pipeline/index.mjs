@@ -18,7 +18,7 @@ import sharp from 'sharp';
 import Database from 'better-sqlite3';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { loadLocalGraphModel } from '../tfjs/centernet.mjs';
+import { kLabels, loadLocalGraphModel } from '../tfjs/centernet.mjs';
 
 const kInputSize = 512;
 const kOutputNode = 'tower_0/detections';
@@ -27,20 +27,6 @@ const kIouThreshold = 0.4;
 const kMinScore = 0.2;
 const kSharpResizeMax = 1024;
 const kExtensions = new Set(['.jpg', '.jpeg', '.png', '.webp']);
-
-// human's src/object/labels.ts, indexed by the model's 0-based class value.
-const kLabels = [
-  'person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train', 'truck', 'boat',
-  'traffic light', 'fire hydrant', 'stop sign', 'parking meter', 'bench', 'bird', 'cat', 'dog',
-  'horse', 'sheep', 'cow', 'elephant', 'bear', 'zebra', 'giraffe', 'backpack', 'umbrella',
-  'handbag', 'tie', 'suitcase', 'frisbee', 'skis', 'snowboard', 'sports ball', 'kite',
-  'baseball bat', 'baseball glove', 'skateboard', 'surfboard', 'tennis racket', 'bottle',
-  'wine glass', 'cup', 'fork', 'knife', 'spoon', 'bowl', 'banana', 'apple', 'sandwich', 'orange',
-  'broccoli', 'carrot', 'hot dog', 'pizza', 'donut', 'cake', 'chair', 'couch', 'potted plant',
-  'bed', 'dining table', 'toilet', 'tv', 'laptop', 'mouse', 'remote', 'keyboard', 'cell phone',
-  'microwave', 'oven', 'toaster', 'sink', 'refrigerator', 'book', 'clock', 'vase', 'scissors',
-  'teddy bear', 'hair drier', 'toothbrush',
-];
 
 const kUsage = 'usage: index.mjs --model M.json --db OUT.db [--sharp-resize] [--concurrency N] DIR...';
 
@@ -95,7 +81,6 @@ function scan(roots) {
   }
   return files;
 }
-
 
 function openCatalog(file) {
   const db = new Database(file);

@@ -36,9 +36,8 @@ std::vector<std::string> ExpandInputs(const std::vector<std::string>& inputs,
     if (fs::is_directory(input, ec)) {
       std::vector<std::string> in_dir;
       for (const auto& entry : fs::directory_iterator(input, ec)) {
-        std::string ext = entry.path().extension().string();
-        std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-        if (!ext.empty() && std::find(extensions.begin(), extensions.end(), ext.substr(1)) != extensions.end() &&
+        const std::string ext = media::ExtensionOf(entry.path().string());
+        if (!ext.empty() && std::find(extensions.begin(), extensions.end(), ext) != extensions.end() &&
             entry.is_regular_file(ec)) {
           in_dir.push_back(entry.path().string());
         }

@@ -28,12 +28,6 @@ std::string Lower(std::string s) {
   return s;
 }
 
-std::string ExtensionOf(const std::string& name) {
-  const auto dot = name.rfind('.');
-  if (dot == std::string::npos || dot == 0) return "";
-  return Lower(name.substr(dot + 1));
-}
-
 int64_t MtimeNs(const struct stat& st) {
   return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
@@ -137,6 +131,13 @@ ScanReport ScanTree(const std::vector<std::string>& roots, const ScanOptions& op
                                  [](const ScannedFile& a, const ScannedFile& b) { return a.path == b.path; }),
                      report.files.end());
   return report;
+}
+
+std::string ExtensionOf(const std::string& path) {
+  const std::string name = path.substr(path.find_last_of('/') + 1);  // npos + 1 == 0
+  const auto dot = name.rfind('.');
+  if (dot == std::string::npos || dot == 0) return "";  // none, or a hidden file's leading dot
+  return Lower(name.substr(dot + 1));
 }
 
 std::vector<std::string> ParseExtensions(const std::string& list) {

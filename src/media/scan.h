@@ -42,6 +42,10 @@ struct ScanReport {
 // warning, not an error: the other roots are still scanned.
 ScanReport ScanTree(const std::vector<std::string>& roots, const ScanOptions& options);
 
+// The lower-case extension of a file name or path, without the dot: "a/B.JPG" -> "jpg"; ""
+// when there is none (".hidden" has none).
+std::string ExtensionOf(const std::string& path);
+
 // Splits "jpg,JPEG, png" into {"jpg", "jpeg", "png"}.
 std::vector<std::string> ParseExtensions(const std::string& list);
 

@@ -3,7 +3,6 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -176,10 +175,7 @@ struct GpuDecoder {
 };
 
 bool HasJpegExtension(const std::string& path) {
-  const auto dot = path.find_last_of("./");
-  if (dot == std::string::npos || path[dot] != '.') return false;
-  std::string ext = path.substr(dot + 1);
-  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string ext = media::ExtensionOf(path);
   return ext == "jpg" || ext == "jpeg" || ext == "jpe" || ext == "jfif";
 }
 

@@ -23,39 +23,12 @@ namespace {
 using ::mediadex::testing::Photo;
 using ::mediadex::testing::TestData;
 
-std::vector<uint8_t> ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  EXPECT_TRUE(in.good()) << "cannot read fixture " << path;
-  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-Result<RgbImage> Decode(const std::string& name, DecodeOptions options = {}) {
-  return DecodeFile(TestData(name), options);
-}
-
-// Largest per-sample difference; image sizes must match.
-int MaxDiff(const std::vector<uint8_t>& got, const std::vector<uint8_t>& want) {
-  EXPECT_EQ(got.size(), want.size());
-  int worst = 0;
-  for (size_t i = 0; i < std::min(got.size(), want.size()); ++i) {
-    worst = std::max(worst, std::abs(int(got[i]) - int(want[i])));
-  }
-  return worst;
-}
-
-void ExpectPixels(const std::string& fixture, int width, int height, const std::string& expected,
-                  int tolerance, DecodeOptions options = {}) {
-  SCOPED_TRACE(fixture);
-  auto image = Decode(fixture, options);
-  ASSERT_OK(image);
-  EXPECT_EQ(image->width, width);
-  EXPECT_EQ(image->height, height);
-  ASSERT_EQ(image->pixels.size(), size_t(width) * height * 3);
-  EXPECT_LE(MaxDiff(image->pixels, ReadBytes(TestData(expected))), tolerance);
-}
-
+using testutil::Decode;
+using testutil::ExpectPixels;
 using testutil::ExpectUprightQuadrants;
+using testutil::MaxDiff;
 using testutil::PixelAt;
+using testutil::ReadBytes;
 using testutil::Rgb;
 
 // --- sniffing -------------------------------------------------------------------------------

@@ -13,28 +13,13 @@ namespace mediadex::media {
 namespace {
 
 using ::mediadex::testing::TestData;
+using testutil::Decode;
+using testutil::ExpectPixels;
 using testutil::ExpectUprightQuadrants;
 using testutil::MaxDiff;
 using testutil::MeanDiff;
 using testutil::PixelAt;
 using testutil::ReadBytes;
-
-Result<RgbImage> Decode(const std::string& name, DecodeOptions options = {}) {
-  return DecodeFile(TestData(name), options);
-}
-
-void ExpectPixels(const std::string& fixture, int width, int height, const std::string& expected,
-                  int tolerance, DecodeOptions options = {}) {
-  SCOPED_TRACE(fixture);
-  auto image = Decode(fixture, options);
-  ASSERT_OK(image);
-  EXPECT_EQ(image->width, width);
-  EXPECT_EQ(image->height, height);
-  EXPECT_EQ(image->full_width, width);
-  EXPECT_EQ(image->full_height, height);
-  ASSERT_EQ(image->pixels.size(), size_t(width) * height * 3);
-  EXPECT_LE(MaxDiff(image->pixels, ReadBytes(TestData(expected))), tolerance);
-}
 
 void ExpectError(const std::string& fixture, StatusCode code, const std::string& text) {
   SCOPED_TRACE(fixture);

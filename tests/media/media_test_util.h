@@ -13,6 +13,7 @@
 
 #include "core/image.h"
 #include "media/decoder.h"
+#include "testutil.h"
 
 namespace mediadex::media::testutil {
 
@@ -36,6 +37,28 @@ inline int MaxDiff(const std::vector<uint8_t>& got, const std::vector<uint8_t>& 
     worst = std::max(worst, std::abs(int(got[i]) - int(want[i])));
   }
   return worst;
+}
+
+// A fixture of tests/data, decoded.
+inline Result<RgbImage> Decode(const std::string& name, DecodeOptions options = {}) {
+  return DecodeFile(::mediadex::testing::TestData(name), options);
+}
+
+// Decodes `fixture` to width x height and compares it with the raw RGB file `expected` within
+// `tolerance` per sample. Without a target size the buffer is the photo's full size.
+inline void ExpectPixels(const std::string& fixture, int width, int height, const std::string& expected,
+                         int tolerance, DecodeOptions options = {}) {
+  SCOPED_TRACE(fixture);
+  auto image = Decode(fixture, options);
+  ASSERT_TRUE(image.ok()) << image.status().ToString();
+  EXPECT_EQ(image->width, width);
+  EXPECT_EQ(image->height, height);
+  if (options.target_width == 0 && options.target_height == 0) {
+    EXPECT_EQ(image->full_width, width);
+    EXPECT_EQ(image->full_height, height);
+  }
+  ASSERT_EQ(image->pixels.size(), size_t(width) * height * 3);
+  EXPECT_LE(MaxDiff(image->pixels, ReadBytes(::mediadex::testing::TestData(expected))), tolerance);
 }
 
 inline double MeanDiff(const std::vector<uint8_t>& got, const std::vector<uint8_t>& want) {

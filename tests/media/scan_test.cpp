@@ -104,6 +104,14 @@ TEST_F(ScanTest, AFileNamedDirectlyIsTakenWhateverItsExtension) {
   ASSERT_EQ(r.files.size(), 1u);
 }
 
+TEST(ExtensionOfTest, LowerCaseWithoutTheDotAndNoneForHiddenFiles) {
+  EXPECT_EQ(ExtensionOf("/photos/2024.trip/IMG_1.JPG"), "jpg");
+  EXPECT_EQ(ExtensionOf("b.tar.GZ"), "gz");
+  EXPECT_EQ(ExtensionOf("/photos/2024.trip/README"), "");
+  EXPECT_EQ(ExtensionOf("/photos/.jpg"), "");
+  EXPECT_EQ(ExtensionOf("noext"), "");
+}
+
 TEST(ParseExtensionsTest, NormalisesTheList) {
   EXPECT_EQ(ParseExtensions(" JPG,.png,, webp "), (std::vector<std::string>{"jpg", "png", "webp"}));
   EXPECT_TRUE(ParseExtensions("").empty());
