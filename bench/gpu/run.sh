@@ -5,10 +5,11 @@
 #   1. model-only images/s at batch 1, 8, 64, 256 in fp32 and fp16;
 #   2. decode-only images/s for 4000x3000 JPEGs: CPU threads (fast and full-size), nvJPEG alone,
 #      nvJPEG and CPU threads together;
-#   3. end-to-end `mediadex index` of N (default 2000) such JPEGs on the GPU (--decode auto, then
-#      --decode cpu), with GPU use and host memory (its summary's peak RSS), and the same binary
-#      on the CPU over 100 of them;
-#   4. with several GPUs: the same end to end on every GPU (--device cuda) and on cuda:0 alone.
+#   3. where the first forward pass at batch 64 spends its time (MEDIADEX_PROFILE_OPS=1);
+#   4. end-to-end `mediadex index` of N (default 2000) such JPEGs on the GPU (--decode auto with
+#      2, 3 and 4 nvJPEG workers, then --decode cpu), with GPU use and host memory (its summary's
+#      peak RSS), and the same binary on the CPU over 100 of them;
+#   5. with several GPUs: the same end to end on every GPU (--device cuda).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build-cuda}
@@ -17,9 +18,6 @@ RESULTS=${OUT:-/tmp/mediadex-gpu-bench}
 mkdir -p "$RESULTS"
 LIB=/tmp/mediadex-lib-$N
 CORES=$(nproc)
-DECODERS=$((CORES - 2))  # CPU decode workers with --decode cpu
-# With nvJPEG: fewer, so its feeders (reading, hashing, launching) are not starved of cores.
-GPU_DECODERS=$((CORES - 6))
 GPUS=$(nvidia-smi -L | grep -c '^GPU')
 PHOTOS=samples
 [ -d ../shared/testdata/photos ] && PHOTOS=../shared/testdata/photos
@@ -34,6 +32,7 @@ done
 echo "== library ($N JPEGs of 4000x3000)"
 python3 bench/gpu/make_library.py "$PHOTOS" "$LIB" "$N"
 mkdir -p "$LIB-sample" && ls "$LIB" | head -64 | while read -r f; do ln -sf "$LIB/$f" "$LIB-sample/$f"; done
+mkdir -p "$LIB-128" && ls "$LIB" | head -128 | while read -r f; do ln -sf "$LIB/$f" "$LIB-128/$f"; done
 
 echo "== decode-only, $CORES CPU threads"
 if [ "${SKIP_DECODE:-0}" != 1 ]; then
@@ -41,16 +40,20 @@ if [ "${SKIP_DECODE:-0}" != 1 ]; then
   "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads "$CORES" --seconds 8 --exact | tee -a "$RESULTS/decode.jsonl"
   "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads 0 --gpu --seconds 8 | tee -a "$RESULTS/decode.jsonl"
   # As `index --decode auto` runs them: CPU decoders at the fast scale beside nvJPEG.
-  "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads "$DECODERS" --gpu --seconds 8 | tee -a "$RESULTS/decode.jsonl"
+  "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads $((CORES - 2)) --gpu --seconds 8 | tee -a "$RESULTS/decode.jsonl"
 fi
 
-# index DEVICE DECODE NAME CPU_DECODERS: one end-to-end run over the library into a fresh catalog.
+echo "== the first two forward passes at batch 64, op by op (device synchronised after each op)"
+MEDIADEX_PROFILE_OPS=1 "$BUILD/mediadex" -v detect --device cuda:0 --batch-size 64 "$LIB-128" > "$RESULTS/profile.txt" 2>&1
+grep -E "ops of a batch|eager forward|load" "$RESULTS/profile.txt" | cut -c1-1500
+
+# index DEVICE DECODE NAME [FLAGS...]: one end-to-end run over the library into a fresh catalog.
 index() {
   nvidia-smi dmon -s u -d 1 > "$RESULTS/dmon-$3.txt" 2>&1 &
   local dmon=$!
   rm -f /tmp/gpu.db*
   local start=$(date +%s.%N)
-  "$BUILD/mediadex" -v index --device "$1" --decode "$2" --concurrency "$4" --batch-size 64 \
+  "$BUILD/mediadex" -v index --device "$1" --decode "$2" --batch-size 64 "${@:4}" \
     --catalog /tmp/gpu.db "$LIB" > "$RESULTS/index-$3.txt" 2>&1
   echo "wall (process, model load included): $(python3 -c "import time; print(round(time.time() - $start, 2))") s"
   kill $dmon 2>/dev/null
@@ -63,15 +66,16 @@ index() {
     "$RESULTS/index-$3.txt"
   awk '$1 ~ /^[0-9]+$/ { n++; s += $2 } END { if (n) printf "GPU SM utilisation: mean %.0f%% over %d samples\n", s / n, n }' "$RESULTS/dmon-$3.txt"
 }
-echo "== end-to-end, GPU 0, --decode auto (nvJPEG and $GPU_DECODERS CPU decoders)"
-index cuda:0 auto gpu-auto "$GPU_DECODERS"
-echo "== end-to-end, GPU 0, --decode auto (nvJPEG and $DECODERS CPU decoders)"
-index cuda:0 auto gpu-auto-more "$DECODERS"
-echo "== end-to-end, GPU 0, --decode cpu ($DECODERS CPU decoders)"
-index cuda:0 cpu gpu-cpu "$DECODERS"
+# Defaults: --concurrency 0 (every core decodes; niced beside nvJPEG), 3 nvJPEG workers per GPU.
+for w in ${NVJPEG_WORKERS:-3 2 4}; do
+  echo "== end-to-end, GPU 0, --decode auto, $w nvJPEG workers, $CORES CPU decoders"
+  index cuda:0 auto gpu-auto-$w --nvjpeg-workers "$w"
+done
+echo "== end-to-end, GPU 0, --decode cpu, $CORES CPU decoders"
+index cuda:0 cpu gpu-cpu
 if [ "$GPUS" -gt 1 ]; then
-  echo "== end-to-end, all $GPUS GPUs, --decode auto ($((CORES - 6 * GPUS)) CPU decoders)"
-  index cuda auto gpu-all "$((CORES - 6 * GPUS))"
+  echo "== end-to-end, all $GPUS GPUs, --decode auto"
+  index cuda auto gpu-all
 fi
 
 echo "== end-to-end, same binary on the CPU (first 100)"

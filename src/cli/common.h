@@ -58,7 +58,13 @@ std::string DefaultModelPath();
 // threads = 0, inference gets the cores the `decode_threads` decoders leave (at least one):
 // LibTorch's OpenMP workers spin while they wait, and on an oversubscribed CPU that made a
 // run 9x slower (2 cores, 3 decoders: 2 inference threads 21.6 s, 1 thread 2.4 s).
+// `decode_threads` is the configured --concurrency (0 = auto, see DecodeWorkers).
 Result<engine::DeviceChoice> SetUpDevice(const EngineOptions& options, int decode_threads);
+
+// Decode workers for --concurrency on `device`: a positive value as it is; 0 (the default) is
+// every core beside a CUDA GPU, which only decoding keeps fed (with nvJPEG the CPU decoders
+// yield to its feeders), and elsewhere the original app's 3, which leaves the cores to inference.
+int DecodeWorkers(int64_t configured, const engine::DeviceInfo& device);
 Result<std::unique_ptr<model::Detector>> LoadModel(const EngineOptions& options,
                                                    const engine::DeviceInfo& device);
 

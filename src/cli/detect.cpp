@@ -96,7 +96,7 @@ int RunDetect(const DetectArgs& args) {
     return Fail(InvalidArgument("preprocess must be fast or exact, not '" + preprocess + "'"));
   }
 
-  auto choice = SetUpDevice(*engine, static_cast<int>(std::max<int64_t>(1, *concurrency)));
+  auto choice = SetUpDevice(*engine, static_cast<int>(std::max<int64_t>(0, *concurrency)));
   if (!choice.ok()) return Fail(choice.status());
   auto detector = LoadModel(*engine, choice->device);
   if (!detector.ok()) return Fail(detector.status());

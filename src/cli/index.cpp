@@ -88,11 +88,11 @@ void PrintSummary(const pipeline::IndexSummary& s, const std::string& device, co
   std::printf("time %.2f s, %.1f images/s, peak memory %s (budget for images in flight %s), final batch size %d\n",
               s.seconds, s.images_per_s, FormatBytes(s.peak_rss).c_str(), FormatBytes(s.budget_bytes).c_str(),
               s.final_batch_size);
-  std::printf("stage time: read+decode %.2f s (all CPU workers), inference %.2f s, catalog writes %.2f s\n",
-              s.read_decode_s, s.infer_s, s.write_s);
+  std::printf("stage time: read+decode %.2f s (all %d CPU decode workers), inference %.2f s, catalog writes %.2f s\n",
+              s.read_decode_s, s.decode_workers, s.infer_s, s.write_s);
   if (!s.gpu_decoder.empty()) {
-    std::printf("GPU JPEG decoding (nvJPEG, %s): %lld files, %.2f s (all GPUs); the rest decoded on the CPU\n",
-                s.gpu_decoder.c_str(), (long long)s.gpu_decoded, s.gpu_decode_s);
+    std::printf("GPU JPEG decoding (nvJPEG, %s, %d workers): %lld files, %.2f s (all GPUs); the rest decoded on the CPU\n",
+                s.gpu_decoder.c_str(), s.gpu_decode_workers, (long long)s.gpu_decoded, s.gpu_decode_s);
   }
   std::printf("catalog: %s\n", catalog_path.c_str());
 }
@@ -109,15 +109,18 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
   if (!engine.ok()) return Fail(engine.status());
   auto batch_size = config->GetInt("batch_size");
   auto concurrency = config->GetInt("concurrency");
+  auto nvjpeg_workers = config->GetInt("nvjpeg_workers");
   auto max_memory = config->GetBytes("max_memory");
   auto max_pixels = config->GetInt("max_pixels");
   auto include_hidden = config->GetBool("include_hidden");
   auto video_interval = config->GetDouble("video_interval");
-  for (const Status* s : {&batch_size.status(), &concurrency.status(), &max_memory.status(),
+  for (const Status* s : {&batch_size.status(), &concurrency.status(), &nvjpeg_workers.status(), &max_memory.status(),
                           &max_pixels.status(), &include_hidden.status(), &video_interval.status()}) {
     if (!s->ok()) return Fail(*s);
   }
-  if (*batch_size < 1 || *concurrency < 1) return Fail(InvalidArgument("batch_size and concurrency must be >= 1"));
+  if (*batch_size < 1 || *concurrency < 0 || *nvjpeg_workers < 1) {
+    return Fail(InvalidArgument("batch_size and nvjpeg_workers must be >= 1, concurrency >= 0 (0 = auto)"));
+  }
   if (*video_interval <= 0) return Fail(InvalidArgument("video_interval must be > 0 seconds"));
 
   auto catalog = OpenCatalogFromConfig(*config, /*create=*/true);
@@ -163,10 +166,11 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
   options.detect = engine->detect;
   options.settings = pipeline::ResultSettings(engine->detect, config->Get("preprocess"));
   options.batch_size = static_cast<int>(*batch_size);
-  options.concurrency = static_cast<int>(*concurrency);
+  options.concurrency = DecodeWorkers(*concurrency, choice->device);
   auto jpeg_decode = pipeline::ParseJpegDecode(config->Get("decode"));
   if (!jpeg_decode.ok()) return Fail(jpeg_decode.status());
   options.jpeg_decode = *jpeg_decode;
+  options.nvjpeg_workers = static_cast<int>(*nvjpeg_workers);
   options.max_memory = *max_memory;
   options.video_interval_s = *video_interval;
   ProgressPrinter progress(quiet);
@@ -192,7 +196,7 @@ Command RegisterIndex(CLI::App& app) {
   auto quiet = std::make_shared<bool>(false);
   CLI::App* sub = app.add_subcommand("index", "index a library: detect objects in every photo and video, incrementally");
   auto keys = EngineKeys();
-  keys.insert(keys.end(), {"preprocess", "decode", "batch_size", "concurrency", "max_memory", "max_pixels", "catalog",
+  keys.insert(keys.end(), {"preprocess", "decode", "nvjpeg_workers", "batch_size", "concurrency", "max_memory", "max_pixels", "catalog",
                            "extensions", "include_hidden", "video_interval"});
   args->settings.Add(*sub, keys);
   sub->add_option("paths", args->roots, "folders (or files) to index")->required();

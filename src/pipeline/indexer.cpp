@@ -16,6 +16,12 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#if defined(__linux__)
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#endif
+
 #include "core/bounded_queue.h"
 #include "core/config.h"
 #include "core/hash.h"
@@ -39,8 +45,16 @@ constexpr uint64_t kInferenceBytesPerInputPixel = 192;
 constexpr uint64_t kRuntimeSlackBytes = 96ull << 20;
 // Threads that read (and hash) a GPU decoder's batch of files.
 constexpr size_t kGpuBatchReaders = 4;
-// nvJPEG workers per GPU: while one reads its batch of files, the other decodes.
-constexpr int kGpuDecodersPerGpu = 2;
+// Share of a GPU's free memory (at start) that nvJPEG's decoded pixels and the prepared inputs
+// waiting for the detector may take; the rest is the model's and its activations'.
+constexpr uint64_t kGpuMemoryShare = 3;  // one third
+// Decoded images a GPU run may queue, in batches: enough to keep the decoders going through
+// the first forward pass at the batch's shape (seconds); memory budgets bound them first.
+constexpr int kGpuQueuedBatches = 64;
+// With nvJPEG running, CPU decoders run at this nice level (Linux): a JPEG through nvJPEG costs
+// its feeder a few ms of CPU, through libjpeg-turbo ~30 ms, so a contended core is best spent
+// keeping nvJPEG (and the detector) fed; the decoders take what is left.
+constexpr int kCpuDecoderNiceWithGpu = 10;
 // Videos are identified by a sampled hash: their size plus the first and last 4 MiB.
 constexpr uint64_t kVideoHashSample = 4ull << 20;
 
@@ -161,6 +175,8 @@ struct WorkItem {
   Status status;                // !ok: failed before inference
   std::optional<RgbImage> image;
   uint64_t bytes_held = 0;      // taken from the budget; released after inference
+  MemoryBudget* device_memory = nullptr;  // a GPU's, for an input prepared there
+  uint64_t device_bytes_held = 0;         // taken from it; released after inference
   catalog::MediaResult meta;    // hash, size, orientation, capture time
   bool is_video = false;
   double time_s = -1;           // video frame time
@@ -172,7 +188,18 @@ struct WorkItem {
 struct GpuDecoder {
   std::unique_ptr<engine::GpuJpegDecoder> decoder;
   const model::Detector* detector = nullptr;
+  // That GPU's memory for decoded pixels and prepared inputs (shared by its workers).
+  std::shared_ptr<MemoryBudget> device_memory;
 };
+
+void LowerThisThreadsPriority(int nice) {
+#if defined(__linux__)
+  // Linux applies a thread id's nice level to that thread alone.
+  (void)setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), nice);
+#else
+  (void)nice;
+#endif
+}
 
 bool HasJpegExtension(const std::string& path) {
   const std::string ext = media::ExtensionOf(path);
@@ -193,7 +220,7 @@ class IndexRun {
         pending_(std::move(pending)),
         budget_(budget_bytes),
         batch_limit_(BatchLimit(detectors_, options.batch_size)),
-        decoded_(std::max(4, batch_limit_ * 2)),
+        decoded_(QueueCapacity(detectors_, batch_limit_)),
         results_(4) {
     // With GPU decoders, JPEGs (by name; the content is checked) form a list of their own:
     // GPU decoders take only those, CPU decoders everything else first.
@@ -253,6 +280,8 @@ class IndexRun {
     summary->done = committed_done_;
     summary->failed = committed_failed_;
     summary->video_frames = video_frames_.load();
+    summary->decode_workers = std::max(1, options_.concurrency);
+    summary->gpu_decode_workers = static_cast<int>(gpu_decoders_.size());
     summary->gpu_decoded = gpu_decoded_.load();
     if (!gpu_decoders_.empty()) summary->gpu_decoder = gpu_decoders_.front().decoder->backend();
     summary->read_decode_s = decode_time_.seconds();
@@ -275,6 +304,13 @@ class IndexRun {
     return std::max(1, cpu ? std::min(configured, kCpuBatch) : configured);
   }
 
+  // Two batches in waiting, or on CUDA many (kGpuQueuedBatches): a GPU run's first forward
+  // pass takes seconds, and its prepared inputs are small and bounded by the memory budgets.
+  static size_t QueueCapacity(const std::vector<const model::Detector*>& detectors, int batch) {
+    const bool cuda = detectors.front()->device().kind == engine::DeviceKind::kCuda;
+    return static_cast<size_t>(std::max(4, batch * (cuda ? kGpuQueuedBatches : 2)));
+  }
+
   bool Cancelled() const {
     return stop_.load() || (options_.cancel != nullptr && options_.cancel->load());
   }
@@ -293,6 +329,7 @@ class IndexRun {
   }
 
   void DecodeLoop(int worker) {
+    if (!gpu_decoders_.empty()) LowerThisThreadsPriority(kCpuDecoderNiceWithGpu);
     for (const catalog::MediaRow* next; !Cancelled() && worker < decoders_allowed_.load() && (next = NextRow(false));) {
       const auto start = Clock::now();
       const catalog::MediaRow& row = *next;
@@ -409,7 +446,7 @@ class IndexRun {
     item->bytes_held = held;
   }
 
-  // ---- GPU decode stage: nvJPEG workers (kGpuDecodersPerGpu per GPU), a batch of JPEGs each -
+  // ---- GPU decode stage: nvJPEG workers (--nvjpeg-workers per GPU), a batch of JPEGs each --
   void GpuDecodeLoop(GpuDecoder& gpu) {
     while (!Cancelled()) {
       std::vector<const catalog::MediaRow*> rows;
@@ -435,31 +472,50 @@ class IndexRun {
         });
       }
       for (auto& t : readers) t.join();
+      // nvJPEG's batch: the JPEGs read, as far as their pixels and inputs fit the GPU's share.
+      const auto device_bytes = [&](size_t k) {
+        return static_cast<uint64_t>(infos[k].width) * infos[k].height * 3 + prepared_bytes_;
+      };
+      uint64_t batch_bytes = 0;
       for (size_t k = 0; k < rows.size(); ++k) {
-        if (items[k].status.ok() && infos[k].format == media::ImageFormat::kJpeg) {
+        if (items[k].status.ok() && infos[k].format == media::ImageFormat::kJpeg &&
+            batch_bytes + device_bytes(k) <= gpu.device_memory->limit()) {
           inputs.push_back({bytes[k].data(), bytes[k].size(), infos[k].orientation});
           sent.push_back(k);
+          batch_bytes += device_bytes(k);
         }
+      }
+      if (!gpu.device_memory->Acquire(batch_bytes)) {  // cancelled: the CPU decodes them all
+        inputs.clear();
+        sent.clear();
       }
       std::vector<Result<RgbImage>> decoded = gpu.decoder->Decode(inputs);
       std::vector<bool> done(rows.size(), false);
       for (size_t j = 0; j < sent.size(); ++j) {
         const size_t k = sent[j];
+        // The pixels go back to the GPU's allocator once prepared; the input stays until inference.
+        gpu.device_memory->Release(device_bytes(k) - prepared_bytes_);
         if (!decoded[j].ok()) {
+          gpu.device_memory->Release(prepared_bytes_);
           spdlog::debug("{}: decoded on the CPU: {}", items[k].path, decoded[j].status().message());
           continue;
         }
         ReleaseBytes(&bytes[k]);
         items[k].image = std::move(decoded[j]).value();
         Status prepared = gpu.detector->Prepare(&*items[k].image);  // on its GPU; no host memory held
-        if (!prepared.ok()) {
+        if (prepared.ok()) {
+          items[k].device_memory = gpu.device_memory.get();
+          items[k].device_bytes_held = prepared_bytes_;
+        } else {
+          gpu.device_memory->Release(prepared_bytes_);
           items[k].image.reset();
           items[k].status = prepared;
         }
         ++gpu_decoded_;
         done[k] = true;
       }
-      // What nvJPEG refused, or what is no JPEG inside, is decoded here on the CPU, quietly.
+      // What nvJPEG refused, what did not fit the GPU's share, and what is no JPEG inside is
+      // decoded here on the CPU, quietly.
       for (size_t k = 0; k < rows.size(); ++k) {
         if (!done[k] && items[k].status.ok()) DecodeOnCpu(&items[k], &bytes[k], infos[k]);
       }
@@ -573,6 +629,8 @@ class IndexRun {
     for (auto& item : batch) {
       budget_.Release(item.bytes_held);
       item.bytes_held = 0;
+      if (item.device_memory != nullptr) item.device_memory->Release(item.device_bytes_held);
+      item.device_memory = nullptr;
       const bool inferred = item.status.ok() && item.image.has_value();
       item.image.reset();
       std::vector<Detection> found;
@@ -653,6 +711,7 @@ class IndexRun {
         writer_status_ = s.WithContext("catalog");
         stop_ = true;
         budget_.Cancel();
+        for (auto& gpu : gpu_decoders_) gpu.device_memory->Cancel();
         continue;
       }
       for (const auto& r : *batch) {
@@ -739,20 +798,23 @@ Result<JpegDecode> ParseJpegDecode(const std::string& name) {
 // nvJPEG on each CUDA device among the detectors' (--decode gpu|auto). With gpu, a device
 // without it is an error; with auto, a note, and its JPEGs are decoded on the CPU.
 static Result<std::vector<GpuDecoder>> StartGpuDecoders(const std::vector<const model::Detector*>& detectors,
-                                                 JpegDecode mode) {
+                                                        JpegDecode mode, int workers_per_gpu) {
   std::vector<GpuDecoder> started;
   if (mode == JpegDecode::kCpu) return started;
   std::unordered_set<std::string> seen;
   for (const model::Detector* d : detectors) {
     if (d->device().kind != engine::DeviceKind::kCuda || !seen.insert(d->device().name).second) continue;
-    for (int i = 0; i < kGpuDecodersPerGpu; ++i) {
-      auto decoder = engine::GpuJpegDecoder::Create(d->device());
+    const engine::DeviceInfo& device = d->device();
+    const uint64_t free = device.memory_free != 0 ? device.memory_free : device.memory_total;
+    auto device_memory = std::make_shared<MemoryBudget>(free / kGpuMemoryShare);
+    for (int i = 0; i < workers_per_gpu; ++i) {
+      auto decoder = engine::GpuJpegDecoder::Create(device);
       if (!decoder.ok()) {
         if (mode == JpegDecode::kGpu) return decoder.status().WithContext("--decode gpu");
         spdlog::info("{}: JPEGs are decoded on the CPU ({})", d->device().name, decoder.status().message());
         break;
       }
-      started.push_back({std::move(decoder).value(), d});
+      started.push_back({std::move(decoder).value(), d, device_memory});
     }
   }
   if (started.empty() && mode == JpegDecode::kGpu) {
@@ -820,7 +882,7 @@ Result<IndexSummary> RunIndex(const std::vector<const model::Detector*>& detecto
   }
   const uint64_t budget = options.max_memory - resident - kRuntimeSlackBytes;
 
-  auto gpu_decoders = StartGpuDecoders(detectors, options.jpeg_decode);
+  auto gpu_decoders = StartGpuDecoders(detectors, options.jpeg_decode, std::max(1, options.nvjpeg_workers));
   if (!gpu_decoders.ok()) return gpu_decoders.status();
 
   catalog::RunInfo run;

@@ -51,6 +51,7 @@ struct IndexOptions {
   int batch_size = 64;              // images per forward pass at most
   int concurrency = 3;              // CPU decode workers
   JpegDecode jpeg_decode = JpegDecode::kAuto;
+  int nvjpeg_workers = 3;           // per GPU, with kGpu or kAuto
   uint64_t max_memory = 8ull << 30; // peak RSS ceiling, bytes
   double video_interval_s = 2.0;
   // Called on the writer thread after each committed batch (and at the end).
@@ -69,6 +70,8 @@ struct IndexSummary {
   double images_per_s = 0;
   // Time each stage spent working, summed over its threads (decode is parallel).
   double read_decode_s = 0, gpu_decode_s = 0, infer_s = 0, write_s = 0;
+  int decode_workers = 0;           // CPU decode workers
+  int gpu_decode_workers = 0;       // nvJPEG workers, all GPUs
   int64_t gpu_decoded = 0;          // JPEGs decoded by nvJPEG (the rest on the CPU)
   std::string gpu_decoder;          // its backend ("hardware", "cuda"); empty when none ran
   uint64_t peak_rss = 0;

@@ -66,6 +66,18 @@ TEST_F(CliTest, DetectJsonFindsPeopleInTheBundledSamples) {
   EXPECT_TRUE(saw_cup);
 }
 
+TEST_F(CliTest, IndexOnTheCpuDecodesWithTheOriginalAppsConcurrencyByDefault) {
+  const std::string catalog = (dir_ / "catalog.db").string();
+  CommandRun run = Mediadex("index --device cpu --catalog " + catalog + " " + std::string(MEDIADEX_SAMPLES_DIR));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("analysed 6 files on cpu: 6 done, 0 failed"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("(all 3 CPU decode workers)"), std::string::npos) << run.out;
+  run = Mediadex("index --device cpu --concurrency 2 --catalog " + (dir_ / "again.db").string() + " " +
+                 std::string(MEDIADEX_SAMPLES_DIR));
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_NE(run.out.find("(all 2 CPU decode workers)"), std::string::npos) << run.out;
+}
+
 TEST_F(CliTest, BrokenFilesAreReportedOneLineEachAndTheRestStillRuns) {
   std::ifstream photo(std::string(MEDIADEX_SAMPLES_DIR) + "/human-samples.jpg", std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(photo)), {});

@@ -10,11 +10,17 @@
 #include "model/tfjs/graph_model.h"
 
 #include <ATen/ATen.h>
+#include <c10/core/impl/DeviceGuardImplInterface.h>
 #include <c10/util/Exception.h>
+#include <spdlog/spdlog.h>
 #include <torch/csrc/autograd/grad_mode.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdlib>
 #include <deque>
+#include <map>
+#include <optional>
 #include <fstream>
 #include <mutex>
 #include <sstream>
@@ -26,6 +32,46 @@
 
 namespace mediadex::model::tfjs {
 namespace {
+
+// MEDIADEX_PROFILE_OPS=1: time every op (the device synchronised after each, so the times are
+// real and the run is slower) and log the op types that took longest after each forward pass.
+// For finding where a forward pass spends its time, e.g. its first run at a new batch shape.
+class OpProfile {
+ public:
+  static bool Enabled() {
+    static const bool enabled = [] {
+      const char* env = std::getenv("MEDIADEX_PROFILE_OPS");
+      return env != nullptr && std::string(env) == "1";
+    }();
+    return enabled;
+  }
+
+  void Start() { start_ = std::chrono::steady_clock::now(); }
+
+  void Stop(const std::string& op, c10::Device device) {
+    if (device.type() != c10::DeviceType::CPU) c10::impl::getDeviceGuardImpl(device.type())->getStream(device).synchronize();
+    auto& [seconds, count] = by_op_[op];
+    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    ++count;
+  }
+
+  void Log(const std::string& file, int64_t batch) const {
+    std::vector<std::pair<double, std::string>> ranked;
+    double total = 0;
+    for (const auto& [op, entry] : by_op_) {
+      ranked.emplace_back(entry.first, op + " x" + std::to_string(entry.second));
+      total += entry.first;
+    }
+    std::sort(ranked.rbegin(), ranked.rend());
+    std::string top;
+    for (size_t i = 0; i < ranked.size() && i < 12; ++i) top += fmt::format(" {} {:.3f} s;", ranked[i].second, ranked[i].first);
+    spdlog::info("{}: ops of a batch of {} took {:.3f} s:{}", file, batch, total, top);
+  }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+  std::map<std::string, std::pair<double, int>> by_op_;  // op -> (seconds, runs)
+};
 
 struct InputRef {
   int slot;
@@ -448,9 +494,12 @@ Result<std::vector<at::Tensor>> GraphModel::Impl::Run(const Plan& plan,
   at::NoGradGuard no_grad;
   std::vector<at::Tensor> in;
   std::vector<char> batched;
+  std::optional<OpProfile> profile;
+  if (OpProfile::Enabled()) profile.emplace();
   for (const Step& step : plan.steps) {
     const NodeDef& node = g.nodes[step.node];
     const OpInfo& op = *ops[step.node];
+    if (profile) profile->Start();
     try {
       bool any_per = false, any_batched = false;
       batched.assign(step.inputs.size(), 0);
@@ -540,10 +589,12 @@ Result<std::vector<at::Tensor>> GraphModel::Impl::Run(const Plan& plan,
         }
       }
       for (int slot : step.release) vals[slot] = Value();
+      if (profile) profile->Stop(node.op, device);
     } catch (const std::exception& e) {
       return StatusFromError(NodePrefix(file, node), e);
     }
   }
+  if (profile) profile->Log(file, batch);
   std::vector<at::Tensor> result;
   for (int slot : plan.output_slots) {
     if (!statics[slot].defined() && vals[slot].kind == Value::kEmpty) {
