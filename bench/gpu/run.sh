@@ -24,9 +24,11 @@ PHOTOS=samples
 
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$RESULTS/gpu.txt"
 echo "== model-only"
-[ "${SKIP_MODEL_ONLY:-0}" = 1 ] || for p in fp32 fp16; do
-  "$BUILD/bench/detect_bench" --photos "$PHOTOS" --model models/centernet.json --device cuda \
-    --precision $p --batch-sizes 1,8,64,256 --seconds 4 | tee -a "$RESULTS/model_only.jsonl"
+# fp32, fp16, and fp32 with depthwise convolutions on cuDNN (as before, to compare).
+[ "${SKIP_MODEL_ONLY:-0}" = 1 ] || for p in fp32 fp16 fp32:cudnn-depthwise; do
+  MEDIADEX_DEPTHWISE_CUDNN=$([ "${p#*:}" = cudnn-depthwise ] && echo 1 || echo 0) \
+    "$BUILD/bench/detect_bench" --photos "$PHOTOS" --model models/centernet.json --device cuda \
+    --precision "${p%%:*}" --batch-sizes 1,8,64,256 --seconds 4 | sed "s/^{/{\"variant\":\"$p\",/" | tee -a "$RESULTS/model_only.jsonl"
 done
 
 echo "== library ($N JPEGs of 4000x3000)"
@@ -44,8 +46,11 @@ if [ "${SKIP_DECODE:-0}" != 1 ]; then
 fi
 
 echo "== the first two forward passes at batch 64, op by op (device synchronised after each op)"
-MEDIADEX_PROFILE_OPS=1 "$BUILD/mediadex" -v detect --device cuda:0 --batch-size 64 "$LIB-128" > "$RESULTS/profile.txt" 2>&1
-grep -E "ops of a batch|eager forward|load" "$RESULTS/profile.txt" | cut -c1-1500
+for dw in 0 1; do
+  echo "-- MEDIADEX_DEPTHWISE_CUDNN=$dw"
+  MEDIADEX_DEPTHWISE_CUDNN=$dw MEDIADEX_PROFILE_OPS=1 "$BUILD/mediadex" -v detect --device cuda:0 --batch-size 64 "$LIB-128" > "$RESULTS/profile-$dw.txt" 2>&1
+  grep -E "ops of a batch|eager forward|loaded" "$RESULTS/profile-$dw.txt" | cut -c1-700
+done
 
 # index DEVICE DECODE NAME [FLAGS...]: one end-to-end run over the library into a fresh catalog.
 index() {
@@ -67,7 +72,7 @@ index() {
   awk '$1 ~ /^[0-9]+$/ { n++; s += $2 } END { if (n) printf "GPU SM utilisation: mean %.0f%% over %d samples\n", s / n, n }' "$RESULTS/dmon-$3.txt"
 }
 # Defaults: --concurrency 0 (every core decodes; niced beside nvJPEG), 3 nvJPEG workers per GPU.
-for w in ${NVJPEG_WORKERS:-3 2 4}; do
+for w in ${NVJPEG_WORKERS:-3 2}; do
   echo "== end-to-end, GPU 0, --decode auto, $w nvJPEG workers, $CORES CPU decoders"
   index cuda:0 auto gpu-auto-$w --nvjpeg-workers "$w"
 done

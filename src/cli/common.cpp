@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -118,7 +119,13 @@ Result<std::unique_ptr<model::Detector>> LoadModel(const EngineOptions& options,
   model::ModelSpec spec;
   spec.path = options.model_path;
   spec.precision = *precision;
-  return model::LoadDetector(spec, device);
+  const auto start = std::chrono::steady_clock::now();
+  auto detector = model::LoadDetector(spec, device);
+  if (detector.ok()) {
+    spdlog::debug("model {} loaded on {} in {:.2f} s", spec.path, device.name,
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return detector;
 }
 
 void PrintError(const std::string& message) {

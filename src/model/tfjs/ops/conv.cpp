@@ -2,9 +2,11 @@
 // Values stay NHWC-contiguous: x.permute(0,3,1,2) is an NCHW view with channels_last strides,
 // so LibTorch's conv runs its NHWC kernels and permuting the result back costs no copy.
 // Filters are converted once at load (HWIO -> OIHW, depthwise -> grouped), fused batch norms
-// folded into them.
+// folded into them. Depthwise convolutions on CUDA are the exception (DepthwiseInNchw).
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <string>
 
 #include "model/tfjs/op_registry.h"
 #include "model/tfjs/ops/conv_util.h"
@@ -83,7 +85,7 @@ struct ConvState : OpState {
   int num_args = 0;
   double epsilon = 1e-3;
   // Filled at load when the filter and extra args are constants.
-  at::Tensor weight;  // OIHW, channels_last
+  at::Tensor weight;  // OIHW, channels_last (depthwise: plain OIHW, see DepthwiseInNchw)
   at::Tensor bias;    // [O] or undefined
   at::Tensor prelu_alpha;
 };
@@ -120,7 +122,9 @@ void ConvertFilter(const ConvState& s, const at::Tensor& filter, const std::vect
     w = w * factor.reshape({out_ch, 1, 1, 1});
     b = offset - mean * factor;
   }
-  *weight = w.contiguous(at::MemoryFormat::ChannelsLast);
+  // A depthwise filter [C*M, 1, kh, kw] is laid out alike either way; plain strides let a CUDA
+  // input in NCHW pick LibTorch's own depthwise kernel (DepthwiseInNchw).
+  *weight = s.depthwise ? w : w.contiguous(at::MemoryFormat::ChannelsLast);
   *bias = b;
 }
 
@@ -186,6 +190,19 @@ std::unique_ptr<OpState> PrepareConv(const NodeDef& node, const std::vector<cons
   return s;
 }
 
+// A depthwise convolution of a channels_last CUDA tensor goes to cuDNN, which plans each new
+// shape on first use: ~0.17 s per layer, 4.5 s for CenterNet's 26 at every new batch size
+// (H100, cuDNN 9, MEDIADEX_PROFILE_OPS=1; docs/performance.md). In NCHW, LibTorch runs its own
+// depthwise kernel with no planning, for two layout copies per layer.
+// MEDIADEX_DEPTHWISE_CUDNN=1 keeps cuDNN (to compare).
+bool DepthwiseInNchw(const at::Tensor& x, int64_t groups) {
+  static const bool cudnn = [] {
+    const char* env = std::getenv("MEDIADEX_DEPTHWISE_CUDNN");
+    return env != nullptr && std::string(env) == "1";
+  }();
+  return groups > 1 && x.is_cuda() && !cudnn;
+}
+
 // NHWC conv through the channels_last NCHW view. `weight` is OIHW.
 at::Tensor ConvNhwc(at::Tensor x, const at::Tensor& weight, const at::Tensor& bias, const Window2d& w,
                     int64_t groups) {
@@ -209,8 +226,9 @@ at::Tensor ConvNhwc(at::Tensor x, const at::Tensor& weight, const at::Tensor& bi
   if (x.size(1) + 2 * ph < eff_h || x.size(2) + 2 * pw < eff_w) {
     OpFail("input " + ShapeString(x.sizes()) + " is smaller than the kernel");
   }
-  at::Tensor y = at::conv2d(x.permute({0, 3, 1, 2}), weight, bias, {w.stride_h, w.stride_w}, {ph, pw},
-                            {w.dilation_h, w.dilation_w}, groups);
+  at::Tensor nchw = x.permute({0, 3, 1, 2});
+  if (DepthwiseInNchw(x, groups)) nchw = nchw.contiguous();
+  at::Tensor y = at::conv2d(nchw, weight, bias, {w.stride_h, w.stride_w}, {ph, pw}, {w.dilation_h, w.dilation_w}, groups);
   return y.permute({0, 2, 3, 1}).contiguous();
 }
 
