@@ -46,7 +46,7 @@ if [ "${SKIP_DECODE:-0}" != 1 ]; then
 fi
 
 echo "== the first two forward passes at batch 64, op by op (device synchronised after each op)"
-for dw in 0 1; do
+[ "${SKIP_PROFILE:-0}" = 1 ] || for dw in 0 1; do
   echo "-- MEDIADEX_DEPTHWISE_CUDNN=$dw"
   MEDIADEX_DEPTHWISE_CUDNN=$dw MEDIADEX_PROFILE_OPS=1 "$BUILD/mediadex" -v detect --device cuda:0 --batch-size 64 "$LIB-128" > "$RESULTS/profile-$dw.txt" 2>&1
   grep -E "ops of a batch|eager forward|loaded" "$RESULTS/profile-$dw.txt" | cut -c1-700
@@ -63,7 +63,7 @@ index() {
   echo "wall (process, model load included): $(python3 -c "import time; print(round(time.time() - $start, 2))") s"
   kill $dmon 2>/dev/null
   grep -v "^\[" "$RESULTS/index-$3.txt"
-  grep -E "CUDA Graph|nvJPEG on|eager forward" "$RESULTS/index-$3.txt" | sort | uniq -c
+  grep -E "CUDA Graph|nvJPEG on|eager forward|every file decoded|nvJPEG workers|nvJPEG decoded" "$RESULTS/index-$3.txt" | sort | uniq -c
   # The first forward pass loads the GPU's kernels (seconds); the rate after it, as a long run sees.
   awk -v n="$N" '/eager forward pass 1 / { for (i = 1; i <= NF; i++) if ($i == "s") w = $(i - 1); b = $(NF - 2) }
        /^time / { t = $2 }
@@ -72,12 +72,13 @@ index() {
   awk '$1 ~ /^[0-9]+$/ { n++; s += $2 } END { if (n) printf "GPU SM utilisation: mean %.0f%% over %d samples\n", s / n, n }' "$RESULTS/dmon-$3.txt"
 }
 # Defaults: --concurrency 0 (every core decodes; niced beside nvJPEG), 3 nvJPEG workers per GPU.
-for w in ${NVJPEG_WORKERS:-3 2}; do
-  echo "== end-to-end, GPU 0, --decode auto, $w nvJPEG workers, $CORES CPU decoders"
-  index cuda:0 auto gpu-auto-$w --nvjpeg-workers "$w"
+# E2E: runs as DECODE:NVJPEG_WORKERS:CONCURRENCY, empty fields taking the defaults.
+for run in ${E2E:-auto:: auto:2: cpu::}; do
+  IFS=: read -r decode workers concurrency <<< "$run"
+  echo "== end-to-end, GPU 0, --decode $decode, nvJPEG workers ${workers:-default}, CPU decoders ${concurrency:-default ($CORES)}"
+  index cuda:0 "$decode" "gpu-$decode-${workers:-d}-${concurrency:-d}" ${workers:+--nvjpeg-workers $workers} \
+    ${concurrency:+--concurrency $concurrency}
 done
-echo "== end-to-end, GPU 0, --decode cpu, $CORES CPU decoders"
-index cuda:0 cpu gpu-cpu
 if [ "$GPUS" -gt 1 ]; then
   echo "== end-to-end, all $GPUS GPUs, --decode auto"
   index cuda auto gpu-all

@@ -296,6 +296,11 @@ class IndexRun {
     if (!gpu_decoders_.empty()) summary->gpu_decoder = gpu_decoders_.front().decoder->backend();
     summary->read_decode_s = decode_time_.seconds();
     summary->gpu_decode_s = gpu_decode_time_.seconds();
+    if (!gpu_decoders_.empty()) {
+      spdlog::debug("nvJPEG workers, summed: reading {:.2f} s, nvJPEG {:.2f} s, preparing {:.2f} s, CPU fallback {:.2f} s",
+                    gpu_phases_.read.seconds(), gpu_phases_.nvjpeg.seconds(), gpu_phases_.prepare.seconds(),
+                    gpu_phases_.cpu.seconds());
+    }
     summary->infer_s = infer_time_.seconds();
     summary->write_s = write_time_.seconds();
     summary->final_batch_size = batch_size_;
@@ -482,6 +487,8 @@ class IndexRun {
         });
       }
       for (auto& t : readers) t.join();
+      auto phase = Clock::now();
+      gpu_phases_.read.Add(start);
       // nvJPEG's batch: the JPEGs read, as far as their pixels and inputs fit the GPU's share.
       const auto device_bytes = [&](size_t k) {
         return static_cast<uint64_t>(infos[k].width) * infos[k].height * 3 + prepared_bytes_;
@@ -500,6 +507,8 @@ class IndexRun {
         sent.clear();
       }
       std::vector<Result<RgbImage>> decoded = gpu.decoder->Decode(inputs);
+      gpu_phases_.nvjpeg.Add(phase);
+      phase = Clock::now();
       std::vector<bool> done(rows.size(), false);
       for (size_t j = 0; j < sent.size(); ++j) {
         const size_t k = sent[j];
@@ -524,11 +533,14 @@ class IndexRun {
         ++gpu_decoded_;
         done[k] = true;
       }
+      gpu_phases_.prepare.Add(phase);
+      phase = Clock::now();
       // What nvJPEG refused, what did not fit the GPU's share, and what is no JPEG inside is
       // decoded here on the CPU, quietly.
       for (size_t k = 0; k < rows.size(); ++k) {
         if (!done[k] && items[k].status.ok()) DecodeOnCpu(&items[k], &bytes[k], infos[k]);
       }
+      gpu_phases_.cpu.Add(phase);
       gpu_decode_time_.Add(start);
       for (auto& item : items) decoded_.Push(std::move(item));
     }
@@ -794,6 +806,9 @@ class IndexRun {
   std::unordered_map<int64_t, std::string> path_by_id_;    // writer thread only
   Status writer_status_;                                   // writer thread only until joined
   TimeAccumulator decode_time_, gpu_decode_time_, infer_time_, write_time_;
+  struct {
+    TimeAccumulator read, nvjpeg, prepare, cpu;
+  } gpu_phases_;  // where the nvJPEG workers' time goes (-v)
 };
 
 }  // namespace
