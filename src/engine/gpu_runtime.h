@@ -24,9 +24,9 @@ struct DevicePixels {
   at::Tensor hwc;
 };
 
-// A photo turned into a model's input: the model's own layout, on the host (pinned when the
-// model runs on a GPU, so its upload is asynchronous) or already on a GPU, where `ready` (when
-// set) marks the end of the work that makes it: users wait for it on their own stream.
+// A photo turned into a model's input: the model's own layout, on the device the model runs on
+// (the host or a GPU). On a GPU, `ready` (when set) marks the end of the work that makes it:
+// users wait for it on their own stream.
 // `model` names the model that made it (ModelInfo::version); another model makes its own.
 struct PreparedInput {
   std::string model;

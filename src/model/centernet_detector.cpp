@@ -5,8 +5,11 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <mutex>
 #include <stdexcept>
 #include <vector>
 
@@ -95,24 +98,31 @@ class CenternetDetector final : public Detector {
     return results;
   }
 
+  // On a GPU the input is made there: GPU-decoded pixels are resized where they are, host
+  // pixels resized on this thread and uploaded (a pageable copy: pinning an input for each
+  // photo in a deep queue cost gigabytes of page-locked memory and stalled every thread's CUDA
+  // calls while it was allocated). Detect then only gathers the batch on the GPU.
   Status Prepare(RgbImage* image) const override {
     return engine::CatchTorch("centernet preprocessing", [&] {
       at::NoGradGuard no_grad;
       auto prepared = std::make_shared<PreparedInput>();
       prepared->model = info_.version;
-      if (image->device_pixels) {
-        // Resized where the pixels are, on a stream of its own; Detect waits for `ready`.
-        auto on_stream = prepare_stream_.Use();
-        const c10::Stream stream = c10::impl::getDeviceGuardImpl(c10::DeviceType::CUDA)->getStream(
-            image->device_pixels->hwc.device());
-        prepared->input = Input(*image, /*pinned=*/false);
-        // The decoded pixels go back to the allocator now, though the resize may still read them.
-        image->device_pixels->hwc.record_stream(stream);
-        prepared->ready = std::make_unique<c10::Event>(c10::DeviceType::CUDA);
-        prepared->ready->record(stream);
+      if (device_.kind == engine::DeviceKind::kCuda) {
+        // On a stream of this call's own; Detect waits for `ready`.
+        const engine::DeviceStream stream(device_);
+        auto on_stream = stream.Use();
+        const c10::Device device = engine::ToTorchDevice(device_);
+        if (image->device_pixels) {
+          prepared->input = Input(*image);
+          // The decoded pixels go back to the allocator now, though the resize may still read them.
+          image->device_pixels->hwc.record_stream(c10::impl::getDeviceGuardImpl(device.type())->getStream(device));
+        } else {
+          prepared->input = Input(*image).to(device, /*non_blocking=*/true);
+        }
+        prepared->ready = std::make_unique<c10::Event>(device.type());
+        prepared->ready->record(c10::impl::getDeviceGuardImpl(device.type())->getStream(device));
       } else {
-        // Pinned for a GPU: its upload then runs asynchronously, beside the network.
-        prepared->input = Input(*image, /*pinned=*/device_.kind == engine::DeviceKind::kCuda);
+        prepared->input = Input(*image);
       }
       image->prepared = std::move(prepared);
       std::vector<uint8_t>().swap(image->pixels);
@@ -139,11 +149,11 @@ class CenternetDetector final : public Detector {
   }
 
   // The photos' inputs stacked into one float NHWC batch on the device. Prepared inputs are
-  // only copied (asynchronously from pinned memory); others are made here. On a GPU the batch is
+  // only copied (on a GPU, from the GPU); others are made here. On a GPU the batch is
   // padded with zeros (see DetectOptions::pad_batch_to).
   at::Tensor Batch(const std::vector<const RgbImage*>& images, int pad_to) const {
     if (images.size() == 1 && device_.kind == engine::DeviceKind::kCpu) {
-      return Input(*images.front(), false).unsqueeze(0);  // no copy at all
+      return Input(*images.front()).unsqueeze(0);  // no copy at all
     }
     const int64_t n = static_cast<int64_t>(images.size());
     int64_t rows = n;
@@ -162,22 +172,21 @@ class CenternetDetector final : public Detector {
       if (image.prepared && image.prepared->ready) {
         image.prepared->ready->block(c10::impl::getDeviceGuardImpl(batch.device().type())->getStream(batch.device()));
       }
-      batch[i].copy_(Input(image, false), /*non_blocking=*/true);
+      batch[i].copy_(Input(image), /*non_blocking=*/true);
     }
     return batch;
   }
 
   // One photo as the network's input: float [H, W, 3], tf.image.resizeBilinear of the photo
   // (see AxisTaps), on the host or, for GPU-decoded pixels, on their GPU.
-  at::Tensor Input(const RgbImage& image, bool pinned) const {
+  at::Tensor Input(const RgbImage& image) const {
     if (image.prepared && image.prepared->model == info_.version) return image.prepared->input;
-    const AxisTaps ys = AxisTaps::Of(image.height, image.full_height, info_.input_height);
-    const AxisTaps xs = AxisTaps::Of(image.width, image.full_width, info_.input_width);
-    if (image.device_pixels) return ResizeOnDevice(image.device_pixels->hwc, ys, xs);
+    if (image.device_pixels) return ResizeOnDevice(image);
     if (image.pixels.size() != static_cast<size_t>(image.width) * image.height * 3) {
       throw std::invalid_argument("pixel buffer is not width x height x 3 bytes");
     }
-    return ResizeOnHost(image, ys, xs, pinned);
+    return ResizeOnHost(image, AxisTaps::Of(image.height, image.full_height, info_.input_height),
+                        AxisTaps::Of(image.width, image.full_width, info_.input_width));
   }
 
   // tf.image.resizeBilinear (legacy: align_corners = half_pixel_centers = false) of the photo
@@ -206,9 +215,8 @@ class CenternetDetector final : public Detector {
     }
   };
 
-  at::Tensor ResizeOnHost(const RgbImage& image, const AxisTaps& ys, const AxisTaps& xs, bool pinned) const {
-    at::Tensor out = at::empty({info_.input_height, info_.input_width, 3},
-                               at::TensorOptions().dtype(at::kFloat).pinned_memory(pinned));
+  at::Tensor ResizeOnHost(const RgbImage& image, const AxisTaps& ys, const AxisTaps& xs) const {
+    at::Tensor out = at::empty({info_.input_height, info_.input_width, 3}, at::TensorOptions().dtype(at::kFloat));
     float* o = out.data_ptr<float>();
     const size_t row = static_cast<size_t>(image.width) * 3;
     for (size_t y = 0; y < ys.lo.size(); ++y) {
@@ -229,23 +237,15 @@ class CenternetDetector final : public Detector {
     return out;
   }
 
-  // The same on the device.
-  static at::Tensor ResizeOnDevice(const at::Tensor& hwc, const AxisTaps& ys, const AxisTaps& xs) {
-    // The taps go up from pinned memory: asynchronous, so photo after photo queues on the GPU.
-    const int64_t h = static_cast<int64_t>(ys.lo.size()), w = static_cast<int64_t>(xs.lo.size());
-    at::Tensor index = at::empty({2 * (h + w)}, at::TensorOptions().dtype(at::kLong).pinned_memory(true));
-    at::Tensor weight = at::empty({h + w}, at::TensorOptions().dtype(at::kFloat).pinned_memory(true));
-    int64_t* ip = index.data_ptr<int64_t>();
-    ip = std::copy(ys.lo.begin(), ys.lo.end(), ip);
-    ip = std::copy(ys.hi.begin(), ys.hi.end(), ip);
-    ip = std::copy(xs.lo.begin(), xs.lo.end(), ip);
-    std::copy(xs.hi.begin(), xs.hi.end(), ip);
-    std::copy(xs.weight.begin(), xs.weight.end(), std::copy(ys.weight.begin(), ys.weight.end(), weight.data_ptr<float>()));
-    index = index.to(hwc.device(), /*non_blocking=*/true);
-    weight = weight.to(hwc.device(), /*non_blocking=*/true);
-    const at::Tensor ylo = index.narrow(0, 0, h), yhi = index.narrow(0, h, h);
-    const at::Tensor xlo = index.narrow(0, 2 * h, w), xhi = index.narrow(0, 2 * h + w, w);
-    const at::Tensor wy = weight.narrow(0, 0, h).reshape({-1, 1, 1}), wx = weight.narrow(0, h, w).reshape({1, -1, 1});
+  // The same on the device, for GPU-decoded pixels.
+  at::Tensor ResizeOnDevice(const RgbImage& image) const {
+    const at::Tensor& hwc = image.device_pixels->hwc;
+    const DeviceTaps taps = TapsOnDevice(image, hwc.device());
+    const int64_t h = info_.input_height, w = info_.input_width;
+    const at::Tensor ylo = taps.index.narrow(0, 0, h), yhi = taps.index.narrow(0, h, h);
+    const at::Tensor xlo = taps.index.narrow(0, 2 * h, w), xhi = taps.index.narrow(0, 2 * h + w, w);
+    const at::Tensor wy = taps.weight.narrow(0, 0, h).reshape({-1, 1, 1});
+    const at::Tensor wx = taps.weight.narrow(0, h, w).reshape({1, -1, 1});
     // The few rows and columns needed are gathered while still uint8, so a 100 MP photo never
     // exists as floats.
     const at::Tensor top = hwc.index_select(0, ylo), bottom = hwc.index_select(0, yhi);
@@ -254,6 +254,34 @@ class CenternetDetector final : public Detector {
     const at::Tensor t = tl + (tr - tl) * wx;
     const at::Tensor b = bl + (br - bl) * wx;
     return t + (b - t) * wy;
+  }
+
+  // A photo size's taps on a device: rows lo, rows hi, columns lo, columns hi (int64) and the
+  // row then column weights (float). A library's photos come in a few sizes, so each size's
+  // taps go up once and stay (never freed: other streams may still read them); sizes past
+  // kCachedTapSizes are made per photo.
+  struct DeviceTaps {
+    at::Tensor index, weight;
+  };
+  static constexpr size_t kCachedTapSizes = 64;
+
+  DeviceTaps TapsOnDevice(const RgbImage& image, c10::Device device) const {
+    const std::array<int64_t, 5> key = {image.height, image.full_height, image.width, image.full_width,
+                                        device.index()};
+    {
+      std::lock_guard<std::mutex> lock(taps_mu_);
+      if (auto it = taps_.find(key); it != taps_.end()) return it->second;
+    }
+    const AxisTaps ys = AxisTaps::Of(image.height, image.full_height, info_.input_height);
+    const AxisTaps xs = AxisTaps::Of(image.width, image.full_width, info_.input_width);
+    std::vector<int64_t> index;
+    for (const auto* taps : {&ys.lo, &ys.hi, &xs.lo, &xs.hi}) index.insert(index.end(), taps->begin(), taps->end());
+    std::vector<float> weight(ys.weight);
+    weight.insert(weight.end(), xs.weight.begin(), xs.weight.end());
+    DeviceTaps taps{at::tensor(index, at::kLong).to(device), at::tensor(weight, at::kFloat).to(device)};
+    std::lock_guard<std::mutex> lock(taps_mu_);
+    if (taps_.size() < kCachedTapSizes) taps_.emplace(key, taps);
+    return taps;
   }
 
   // CenterNet's decoding as the graph's tail does it, for a whole batch: peaks are heat-map
@@ -328,8 +356,9 @@ class CenternetDetector final : public Detector {
   engine::Precision precision_;
   std::string input_name_;
   bool batched_decode_ = false;  // set once at load (EnableBatchedDecodeIfExact)
-  engine::DeviceStream stream_{device_};          // Detect's work on a GPU
-  engine::DeviceStream prepare_stream_{device_};  // Prepare's, for GPU-decoded photos
+  engine::DeviceStream stream_{device_};  // Detect's work on a GPU
+  mutable std::mutex taps_mu_;
+  mutable std::map<std::array<int64_t, 5>, DeviceTaps> taps_;  // GUARDED_BY(taps_mu_); see TapsOnDevice
   std::unique_ptr<engine::ForwardGraphs> graphs_ = std::make_unique<engine::ForwardGraphs>(device_);
 };
 

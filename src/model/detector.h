@@ -76,8 +76,10 @@ class Detector {
   // Turns a decoded photo into this detector's input ahead of Detect, on the calling thread
   // (a decode worker), so that Detect only batches and runs the network. May replace the
   // pixels with `image->prepared`; Detect accepts images either way, and so does any detector
-  // of the same model on another device. The default keeps host pixels and copies GPU-decoded
-  // ones (device_pixels) to the host. Errors: OutOfMemory, DeviceError.
+  // of the same model on another device. Where the input lives is the detector's choice
+  // (CenterNet: in the memory of its device, a CUDA GPU's included; callers budget for it).
+  // The default keeps host pixels and copies GPU-decoded ones (device_pixels) to the host.
+  // Errors: OutOfMemory, DeviceError.
   virtual Status Prepare(RgbImage* image) const;
 };
 

@@ -188,8 +188,6 @@ struct WorkItem {
 struct GpuDecoder {
   std::unique_ptr<engine::GpuJpegDecoder> decoder;
   const model::Detector* detector = nullptr;
-  // That GPU's memory for decoded pixels and prepared inputs (shared by its workers).
-  std::shared_ptr<MemoryBudget> device_memory;
 };
 
 void LowerThisThreadsPriority(int nice) {
@@ -230,6 +228,13 @@ class IndexRun {
         results_(4) {
     // With GPU decoders, JPEGs (by name; the content is checked) form a list of their own:
     // GPU decoders take only those, CPU decoders everything else first.
+    // Each CUDA GPU's share for decoded pixels and the prepared inputs waiting for its detector.
+    for (const model::Detector* d : detectors_) {
+      const engine::DeviceInfo& device = d->device();
+      if (device.kind != engine::DeviceKind::kCuda || device_memory_.count(device.index)) continue;
+      const uint64_t free = device.memory_free != 0 ? device.memory_free : device.memory_total;
+      device_memory_.emplace(device.index, std::make_unique<MemoryBudget>(free / kGpuMemoryShare));
+    }
     for (size_t i = 0; i < pending_.size(); ++i) {
       const bool jpeg = !gpu_decoders_.empty() && pending_[i].kind == catalog::MediaKind::kImage &&
                         HasJpegExtension(pending_[i].path);
@@ -245,8 +250,8 @@ class IndexRun {
     // A CUDA GPU works in its own memory: the host holds at most a batch's inputs. Elsewhere
     // (CPU, and MPS, whose memory is the host's) the detector's working memory is RSS.
     const bool cuda = detectors_.front()->device().kind == engine::DeviceKind::kCuda;
-    // There inputs are pinned, by LibTorch's caching host allocator, in power-of-two blocks
-    // (a 3 MiB input takes 4), and on the GPU in blocks no smaller.
+    // There inputs wait in the GPU's memory, budgeted at the next power of two (3 MiB: 4) for
+    // the caching allocator's rounding and fragmentation.
     if (cuda) prepared_bytes_ = PowerOfTwoAtLeast(prepared_bytes_);
     per_image_infer_bytes_ = cuda ? prepared_bytes_ : static_cast<uint64_t>(input_pixels) * kInferenceBytesPerInputPixel;
     // The detectors' working memory for a full batch each is reserved up front, so that
@@ -271,7 +276,9 @@ class IndexRun {
     std::thread closer([&] {
       for (auto& t : decoders) t.join();
       retried_ = true;
-      while (auto row = retry_.PopFor(std::chrono::milliseconds(0))) decoded_.Push(DecodeImageFile(*row));
+      while (auto row = retry_.PopFor(std::chrono::milliseconds(0))) {
+        decoded_.Push(DecodeImageFile(*row, *detectors_.front()));
+      }
       decoded_.Close();
       spdlog::debug("every file decoded {:.2f} s into the run", Since(start_));
     });
@@ -345,13 +352,15 @@ class IndexRun {
 
   void DecodeLoop(int worker) {
     if (!gpu_decoders_.empty()) LowerThisThreadsPriority(kCpuDecoderNiceWithGpu);
+    // The detector that prepares this worker's photos: with several GPUs, each takes its share.
+    const model::Detector& detector = *detectors_[static_cast<size_t>(worker) % detectors_.size()];
     for (const catalog::MediaRow* next; !Cancelled() && worker < decoders_allowed_.load() && (next = NextRow(false));) {
       const auto start = Clock::now();
       const catalog::MediaRow& row = *next;
       if (row.kind == catalog::MediaKind::kVideo) {
-        DecodeVideo(row);
+        DecodeVideo(row, detector);
       } else {
-        WorkItem item = DecodeImageFile(row);
+        WorkItem item = DecodeImageFile(row, detector);
         if (item.status.code() == StatusCode::kOutOfMemory && !retried_) {
           // The allocator refused: fewer decoders from now on; the file is retried alone once
           // every decoder has stopped.
@@ -368,11 +377,11 @@ class IndexRun {
     }
   }
 
-  WorkItem DecodeImageFile(const catalog::MediaRow& row) {
+  WorkItem DecodeImageFile(const catalog::MediaRow& row, const model::Detector& detector) {
     std::vector<uint8_t> bytes;
     media::ImageInfo info;
     WorkItem item = ReadImageFile(row, &bytes, &info);
-    if (item.status.ok()) DecodeOnCpu(&item, &bytes, info);
+    if (item.status.ok()) DecodeOnCpu(&item, &bytes, info, detector);
     return item;
   }
 
@@ -424,7 +433,8 @@ class IndexRun {
   }
 
   // Decodes the file's bytes (then released) on this thread and prepares the image.
-  void DecodeOnCpu(WorkItem* item, std::vector<uint8_t>* bytes, const media::ImageInfo& info) {
+  void DecodeOnCpu(WorkItem* item, std::vector<uint8_t>* bytes, const media::ImageInfo& info,
+                   const model::Detector& detector) {
     try {
       if (!budget_.Acquire(info.decode_bytes)) {
         ReleaseBytes(bytes);
@@ -440,18 +450,29 @@ class IndexRun {
         return;
       }
       item->image = std::move(image).value();
-      Prepare(item, info.decode_bytes);
+      Prepare(item, info.decode_bytes, detector);
     } catch (const std::bad_alloc&) {
       item->status = OutOfMemory("allocation failed while decoding");
     }
   }
 
   // The detector's own preprocessing, here on a decode thread (model::Detector::Prepare). The
-  // item then holds what it keeps (`acquired` bytes were taken for it; the rest goes back).
-  void Prepare(WorkItem* item, uint64_t acquired) {
-    Status prepared = detectors_.front()->Prepare(&*item->image);
-    const uint64_t held = item->image->prepared ? prepared_bytes_ : item->image->pixels.size();
+  // item then holds what it keeps (`acquired` host bytes were taken for it; the rest goes
+  // back). A CUDA detector keeps the input in its GPU's memory: that budget is taken first.
+  void Prepare(WorkItem* item, uint64_t acquired, const model::Detector& detector) {
+    MemoryBudget* gpu = DeviceMemoryOf(detector);
+    if (gpu != nullptr && !gpu->Acquire(prepared_bytes_)) {
+      budget_.Release(acquired);
+      item->image.reset();
+      item->status = InvalidArgument("the prepared image does not fit the GPU's memory");
+      return;
+    }
+    Status prepared = detector.Prepare(&*item->image);
+    const bool on_gpu = gpu != nullptr && prepared.ok() && item->image->prepared;
+    if (gpu != nullptr && !on_gpu) gpu->Release(prepared_bytes_);
+    const uint64_t held = on_gpu ? 0 : item->image->prepared ? prepared_bytes_ : item->image->pixels.size();
     if (!prepared.ok() || (held > acquired && !budget_.Acquire(held - acquired))) {
+      if (on_gpu) gpu->Release(prepared_bytes_);
       budget_.Release(acquired);
       item->image.reset();
       item->status = prepared.ok() ? InvalidArgument("the prepared image does not fit --max-memory") : prepared;
@@ -459,10 +480,21 @@ class IndexRun {
     }
     if (held < acquired) budget_.Release(acquired - held);
     item->bytes_held = held;
+    if (on_gpu) {
+      item->device_memory = gpu;
+      item->device_bytes_held = prepared_bytes_;
+    }
+  }
+
+  // The memory budget of a CUDA detector's GPU; nullptr for other devices.
+  MemoryBudget* DeviceMemoryOf(const model::Detector& detector) {
+    if (detector.device().kind != engine::DeviceKind::kCuda) return nullptr;
+    return device_memory_.at(detector.device().index).get();
   }
 
   // ---- GPU decode stage: nvJPEG workers (--nvjpeg-workers per GPU), a batch of JPEGs each --
   void GpuDecodeLoop(GpuDecoder& gpu) {
+    MemoryBudget& gpu_memory = *DeviceMemoryOf(*gpu.detector);
     while (!Cancelled()) {
       std::vector<const catalog::MediaRow*> rows;
       while (static_cast<int>(rows.size()) < batch_size_) {
@@ -496,13 +528,13 @@ class IndexRun {
       uint64_t batch_bytes = 0;
       for (size_t k = 0; k < rows.size(); ++k) {
         if (items[k].status.ok() && infos[k].format == media::ImageFormat::kJpeg &&
-            batch_bytes + device_bytes(k) <= gpu.device_memory->limit()) {
+            batch_bytes + device_bytes(k) <= gpu_memory.limit()) {
           inputs.push_back({bytes[k].data(), bytes[k].size(), infos[k].orientation});
           sent.push_back(k);
           batch_bytes += device_bytes(k);
         }
       }
-      if (!gpu.device_memory->Acquire(batch_bytes)) {  // cancelled: the CPU decodes them all
+      if (!gpu_memory.Acquire(batch_bytes)) {  // cancelled: the CPU decodes them all
         inputs.clear();
         sent.clear();
       }
@@ -513,9 +545,9 @@ class IndexRun {
       for (size_t j = 0; j < sent.size(); ++j) {
         const size_t k = sent[j];
         // The pixels go back to the GPU's allocator once prepared; the input stays until inference.
-        gpu.device_memory->Release(device_bytes(k) - prepared_bytes_);
+        gpu_memory.Release(device_bytes(k) - prepared_bytes_);
         if (!decoded[j].ok()) {
-          gpu.device_memory->Release(prepared_bytes_);
+          gpu_memory.Release(prepared_bytes_);
           spdlog::debug("{}: decoded on the CPU: {}", items[k].path, decoded[j].status().message());
           continue;
         }
@@ -523,10 +555,10 @@ class IndexRun {
         items[k].image = std::move(decoded[j]).value();
         Status prepared = gpu.detector->Prepare(&*items[k].image);  // on its GPU; no host memory held
         if (prepared.ok()) {
-          items[k].device_memory = gpu.device_memory.get();
+          items[k].device_memory = &gpu_memory;
           items[k].device_bytes_held = prepared_bytes_;
         } else {
-          gpu.device_memory->Release(prepared_bytes_);
+          gpu_memory.Release(prepared_bytes_);
           items[k].image.reset();
           items[k].status = prepared;
         }
@@ -538,7 +570,7 @@ class IndexRun {
       // What nvJPEG refused, what did not fit the GPU's share, and what is no JPEG inside is
       // decoded here on the CPU, quietly.
       for (size_t k = 0; k < rows.size(); ++k) {
-        if (!done[k] && items[k].status.ok()) DecodeOnCpu(&items[k], &bytes[k], infos[k]);
+        if (!done[k] && items[k].status.ok()) DecodeOnCpu(&items[k], &bytes[k], infos[k], *gpu.detector);
       }
       gpu_phases_.cpu.Add(phase);
       gpu_decode_time_.Add(start);
@@ -546,7 +578,7 @@ class IndexRun {
     }
   }
 
-  void DecodeVideo(const catalog::MediaRow& row) {
+  void DecodeVideo(const catalog::MediaRow& row, const model::Detector& detector) {
     int pushed = 0;  // frames handed to the detectors so far
     auto push_failure = [&](const Status& status) {
       WorkItem item;
@@ -590,7 +622,7 @@ class IndexRun {
       item.time_s = t;
       item.image = std::move(frame);
       item.last_frame = false;
-      Prepare(&item, bytes);
+      Prepare(&item, bytes, detector);
       if (previous) {
         decoded_.Push(std::move(*previous));
         ++pushed;
@@ -733,7 +765,7 @@ class IndexRun {
         writer_status_ = s.WithContext("catalog");
         stop_ = true;
         budget_.Cancel();
-        for (auto& gpu : gpu_decoders_) gpu.device_memory->Cancel();
+        for (auto& [index, memory] : device_memory_) memory->Cancel();
         continue;
       }
       for (const auto& r : *batch) {
@@ -785,6 +817,7 @@ class IndexRun {
   const std::vector<catalog::MediaRow> pending_;
   std::vector<size_t> jpegs_, others_;  // indices into pending_ (jpegs_ only with GPU decoders)
   MemoryBudget budget_;
+  std::map<int, std::unique_ptr<MemoryBudget>> device_memory_;  // per CUDA device index (DeviceMemoryOf)
   const int batch_limit_;  // the configured batch, capped on the CPU (BatchLimit)
   BoundedQueue<WorkItem> decoded_;
   BoundedQueue<std::vector<catalog::MediaResult>> results_;
@@ -829,17 +862,14 @@ static Result<std::vector<GpuDecoder>> StartGpuDecoders(const std::vector<const 
   std::unordered_set<std::string> seen;
   for (const model::Detector* d : detectors) {
     if (d->device().kind != engine::DeviceKind::kCuda || !seen.insert(d->device().name).second) continue;
-    const engine::DeviceInfo& device = d->device();
-    const uint64_t free = device.memory_free != 0 ? device.memory_free : device.memory_total;
-    auto device_memory = std::make_shared<MemoryBudget>(free / kGpuMemoryShare);
     for (int i = 0; i < workers_per_gpu; ++i) {
-      auto decoder = engine::GpuJpegDecoder::Create(device);
+      auto decoder = engine::GpuJpegDecoder::Create(d->device());
       if (!decoder.ok()) {
         if (mode == JpegDecode::kGpu) return decoder.status().WithContext("--decode gpu");
         spdlog::info("{}: JPEGs are decoded on the CPU ({})", d->device().name, decoder.status().message());
         break;
       }
-      started.push_back({std::move(decoder).value(), d, device_memory});
+      started.push_back({std::move(decoder).value(), d});
     }
   }
   if (started.empty() && mode == JpegDecode::kGpu) {
