@@ -71,9 +71,9 @@ index() {
     "$RESULTS/index-$3.txt"
   awk '$1 ~ /^[0-9]+$/ { n++; s += $2 } END { if (n) printf "GPU SM utilisation: mean %.0f%% over %d samples\n", s / n, n }' "$RESULTS/dmon-$3.txt"
 }
-# Defaults: --concurrency 0 (every core decodes; niced beside nvJPEG), 3 nvJPEG workers per GPU.
+# Defaults: --concurrency 0 (every core decodes; niced beside nvJPEG), 2 nvJPEG workers per GPU.
 # E2E: runs as DECODE:NVJPEG_WORKERS:CONCURRENCY, empty fields taking the defaults.
-for run in ${E2E:-auto:: auto:2: cpu::}; do
+for run in ${E2E:-auto:: auto:3: gpu:: cpu::}; do
   IFS=: read -r decode workers concurrency <<< "$run"
   echo "== end-to-end, GPU 0, --decode $decode, nvJPEG workers ${workers:-default}, CPU decoders ${concurrency:-default ($CORES)}"
   index cuda:0 "$decode" "gpu-$decode-${workers:-d}-${concurrency:-d}" ${workers:+--nvjpeg-workers $workers} \

@@ -99,9 +99,10 @@ class CenternetDetector final : public Detector {
   }
 
   // On a GPU the input is made there: GPU-decoded pixels are resized where they are, host
-  // pixels resized on this thread and uploaded (a pageable copy: pinning an input for each
-  // photo in a deep queue cost gigabytes of page-locked memory and stalled every thread's CUDA
-  // calls while it was allocated). Detect then only gathers the batch on the GPU.
+  // pixels resized on this thread into a pinned buffer that is uploaded and reused. (Pinning
+  // an input per queued photo cost gigabytes of page-locked memory and stalled every thread's
+  // CUDA calls while it was allocated; pageable uploads from 16 threads queued in the driver.)
+  // Detect then only gathers the batch on the GPU.
   Status Prepare(RgbImage* image) const override {
     return engine::CatchTorch("centernet preprocessing", [&] {
       at::NoGradGuard no_grad;
@@ -117,7 +118,13 @@ class CenternetDetector final : public Detector {
           // The decoded pixels go back to the allocator now, though the resize may still read them.
           image->device_pixels->hwc.record_stream(c10::impl::getDeviceGuardImpl(device.type())->getStream(device));
         } else {
-          prepared->input = Input(*image).to(device, /*non_blocking=*/true);
+          at::Tensor staging = TakeStaging();
+          ResizeOnHost(*image, AxisTaps::Of(image->height, image->full_height, info_.input_height),
+                       AxisTaps::Of(image->width, image->full_width, info_.input_width), staging);
+          prepared->input = at::empty(staging.sizes(), staging.options().device(device).pinned_memory(false));
+          prepared->input.copy_(staging, /*non_blocking=*/true);
+          stream.Synchronize();  // the buffer serves the next photo
+          ReturnStaging(std::move(staging));
         }
         prepared->ready = std::make_unique<c10::Event>(device.type());
         prepared->ready->record(c10::impl::getDeviceGuardImpl(device.type())->getStream(device));
@@ -182,11 +189,28 @@ class CenternetDetector final : public Detector {
   at::Tensor Input(const RgbImage& image) const {
     if (image.prepared && image.prepared->model == info_.version) return image.prepared->input;
     if (image.device_pixels) return ResizeOnDevice(image);
-    if (image.pixels.size() != static_cast<size_t>(image.width) * image.height * 3) {
-      throw std::invalid_argument("pixel buffer is not width x height x 3 bytes");
+    at::Tensor out = at::empty({info_.input_height, info_.input_width, 3}, at::TensorOptions().dtype(at::kFloat));
+    ResizeOnHost(image, AxisTaps::Of(image.height, image.full_height, info_.input_height),
+                 AxisTaps::Of(image.width, image.full_width, info_.input_width), out);
+    return out;
+  }
+
+  // Pinned buffers of one input each, for Prepare's uploads: one per thread preparing at once,
+  // made on first need and kept (freed with the detector).
+  at::Tensor TakeStaging() const {
+    {
+      std::lock_guard<std::mutex> lock(staging_mu_);
+      if (!staging_.empty()) {
+        at::Tensor buffer = std::move(staging_.back());
+        staging_.pop_back();
+        return buffer;
+      }
     }
-    return ResizeOnHost(image, AxisTaps::Of(image.height, image.full_height, info_.input_height),
-                        AxisTaps::Of(image.width, image.full_width, info_.input_width));
+    return at::empty({info_.input_height, info_.input_width, 3}, at::TensorOptions().dtype(at::kFloat).pinned_memory(true));
+  }
+  void ReturnStaging(at::Tensor buffer) const {
+    std::lock_guard<std::mutex> lock(staging_mu_);
+    staging_.push_back(std::move(buffer));
   }
 
   // tf.image.resizeBilinear (legacy: align_corners = half_pixel_centers = false) of the photo
@@ -215,8 +239,11 @@ class CenternetDetector final : public Detector {
     }
   };
 
-  at::Tensor ResizeOnHost(const RgbImage& image, const AxisTaps& ys, const AxisTaps& xs) const {
-    at::Tensor out = at::empty({info_.input_height, info_.input_width, 3}, at::TensorOptions().dtype(at::kFloat));
+  // Into `out`, float [input_height, input_width, 3], contiguous.
+  void ResizeOnHost(const RgbImage& image, const AxisTaps& ys, const AxisTaps& xs, at::Tensor& out) const {
+    if (image.pixels.size() != static_cast<size_t>(image.width) * image.height * 3) {
+      throw std::invalid_argument("pixel buffer is not width x height x 3 bytes");
+    }
     float* o = out.data_ptr<float>();
     const size_t row = static_cast<size_t>(image.width) * 3;
     for (size_t y = 0; y < ys.lo.size(); ++y) {
@@ -234,7 +261,6 @@ class CenternetDetector final : public Detector {
         }
       }
     }
-    return out;
   }
 
   // The same on the device, for GPU-decoded pixels.
@@ -357,6 +383,8 @@ class CenternetDetector final : public Detector {
   std::string input_name_;
   bool batched_decode_ = false;  // set once at load (EnableBatchedDecodeIfExact)
   engine::DeviceStream stream_{device_};  // Detect's work on a GPU
+  mutable std::mutex staging_mu_;
+  mutable std::vector<at::Tensor> staging_;  // GUARDED_BY(staging_mu_); see TakeStaging
   mutable std::mutex taps_mu_;
   mutable std::map<std::array<int64_t, 5>, DeviceTaps> taps_;  // GUARDED_BY(taps_mu_); see TapsOnDevice
   std::unique_ptr<engine::ForwardGraphs> graphs_ = std::make_unique<engine::ForwardGraphs>(device_);
