@@ -18,13 +18,14 @@
 
 namespace mediadex::engine {
 
-DeviceStream::DeviceStream(const DeviceInfo& device) {
+DeviceStream::DeviceStream(const DeviceInfo& device, bool high_priority) {
 #if defined(MEDIADEX_WITH_CUDA)
   if (device.kind == DeviceKind::kCuda) {
-    stream_ = c10::cuda::getStreamFromPool(/*isHighPriority=*/false, static_cast<c10::DeviceIndex>(device.index));
+    stream_ = c10::cuda::getStreamFromPool(high_priority, static_cast<c10::DeviceIndex>(device.index));
   }
 #else
   (void)device;
+  (void)high_priority;
 #endif
 }
 

@@ -41,9 +41,13 @@ namespace mediadex::engine {
 // A CUDA stream of one's own on a GPU (nothing elsewhere). Work that several threads queue on
 // the legacy default stream runs one after another; each on its own stream, the GPU decoder,
 // the uploads and the network overlap.
+//
+// `high_priority` streams come from a pool of their own. The detector runs (and captures its
+// CUDA Graph) on one, so no other thread's stream is ever the one being captured: work queued
+// on a captured stream from elsewhere breaks the capture.
 class DeviceStream {
  public:
-  explicit DeviceStream(const DeviceInfo& device);
+  explicit DeviceStream(const DeviceInfo& device, bool high_priority = false);
   // Makes the stream current for the calling thread while the guard lives.
   c10::OptionalStreamGuard Use() const { return c10::OptionalStreamGuard(stream_); }
   void Synchronize() const;

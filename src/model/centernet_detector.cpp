@@ -382,7 +382,8 @@ class CenternetDetector final : public Detector {
   engine::Precision precision_;
   std::string input_name_;
   bool batched_decode_ = false;  // set once at load (EnableBatchedDecodeIfExact)
-  engine::DeviceStream stream_{device_};  // Detect's work on a GPU
+  // Detect's work on a GPU; high priority: the only stream of that pool (see DeviceStream).
+  engine::DeviceStream stream_{device_, /*high_priority=*/true};
   mutable std::mutex staging_mu_;
   mutable std::vector<at::Tensor> staging_;  // GUARDED_BY(staging_mu_); see TakeStaging
   mutable std::mutex taps_mu_;
