@@ -224,10 +224,14 @@ class IndexRun {
         pending_(std::move(pending)),
         budget_(budget_bytes),
         batch_limit_(BatchLimit(detectors_, options.batch_size)),
-        decoded_(QueueCapacity(detectors_, batch_limit_)),
         results_(4) {
-    // With GPU decoders, JPEGs (by name; the content is checked) form a list of their own:
-    // GPU decoders take only those, CPU decoders everything else first.
+    // A queue of decoded photos per distinct detector: a photo prepared on a GPU waits for that
+    // GPU's inference worker (no copies between GPUs); CPU workers share one detector and queue.
+    for (const model::Detector* d : detectors_) {
+      if (std::find(lanes_.begin(), lanes_.end(), d) != lanes_.end()) continue;
+      lanes_.push_back(d);
+      decoded_.push_back(std::make_unique<BoundedQueue<WorkItem>>(QueueCapacity(detectors_, batch_limit_)));
+    }
     // Each CUDA GPU's share for decoded pixels and the prepared inputs waiting for its detector.
     for (const model::Detector* d : detectors_) {
       const engine::DeviceInfo& device = d->device();
@@ -235,6 +239,8 @@ class IndexRun {
       const uint64_t free = device.memory_free != 0 ? device.memory_free : device.memory_total;
       device_memory_.emplace(device.index, std::make_unique<MemoryBudget>(free / kGpuMemoryShare));
     }
+    // With GPU decoders, JPEGs (by name; the content is checked) form a list of their own:
+    // GPU decoders take only those, CPU decoders everything else first.
     for (size_t i = 0; i < pending_.size(); ++i) {
       const bool jpeg = !gpu_decoders_.empty() && pending_[i].kind == catalog::MediaKind::kImage &&
                         HasJpegExtension(pending_[i].path);
@@ -277,9 +283,9 @@ class IndexRun {
       for (auto& t : decoders) t.join();
       retried_ = true;
       while (auto row = retry_.PopFor(std::chrono::milliseconds(0))) {
-        decoded_.Push(DecodeImageFile(*row, *detectors_.front()));
+        decoded_.front()->Push(DecodeImageFile(*row, *lanes_.front()));
       }
-      decoded_.Close();
+      for (auto& queue : decoded_) queue->Close();
       spdlog::debug("every file decoded {:.2f} s into the run", Since(start_));
     });
     // One inference worker per detector (a GPU each, or CPU workers sharing one detector);
@@ -353,12 +359,13 @@ class IndexRun {
   void DecodeLoop(int worker) {
     if (!gpu_decoders_.empty()) LowerThisThreadsPriority(kCpuDecoderNiceWithGpu);
     // The detector that prepares this worker's photos: with several GPUs, each takes its share.
-    const model::Detector& detector = *detectors_[static_cast<size_t>(worker) % detectors_.size()];
+    const size_t lane = static_cast<size_t>(worker) % lanes_.size();
+    const model::Detector& detector = *lanes_[lane];
     for (const catalog::MediaRow* next; !Cancelled() && worker < decoders_allowed_.load() && (next = NextRow(false));) {
       const auto start = Clock::now();
       const catalog::MediaRow& row = *next;
       if (row.kind == catalog::MediaKind::kVideo) {
-        DecodeVideo(row, detector);
+        DecodeVideo(row, lane);
       } else {
         WorkItem item = DecodeImageFile(row, detector);
         if (item.status.code() == StatusCode::kOutOfMemory && !retried_) {
@@ -371,7 +378,7 @@ class IndexRun {
           decode_time_.Add(start);
           return;
         }
-        decoded_.Push(std::move(item));
+        decoded_[lane]->Push(std::move(item));
       }
       decode_time_.Add(start);
     }
@@ -486,6 +493,10 @@ class IndexRun {
     }
   }
 
+  size_t LaneOf(const model::Detector* detector) const {
+    return static_cast<size_t>(std::find(lanes_.begin(), lanes_.end(), detector) - lanes_.begin());
+  }
+
   // The memory budget of a CUDA detector's GPU; nullptr for other devices.
   MemoryBudget* DeviceMemoryOf(const model::Detector& detector) {
     if (detector.device().kind != engine::DeviceKind::kCuda) return nullptr;
@@ -574,11 +585,13 @@ class IndexRun {
       }
       gpu_phases_.cpu.Add(phase);
       gpu_decode_time_.Add(start);
-      for (auto& item : items) decoded_.Push(std::move(item));
+      for (auto& item : items) decoded_[LaneOf(gpu.detector)]->Push(std::move(item));
     }
   }
 
-  void DecodeVideo(const catalog::MediaRow& row, const model::Detector& detector) {
+  void DecodeVideo(const catalog::MediaRow& row, size_t lane) {
+    const model::Detector& detector = *lanes_[lane];
+    BoundedQueue<WorkItem>& decoded = *decoded_[lane];
     int pushed = 0;  // frames handed to the detectors so far
     auto push_failure = [&](const Status& status) {
       WorkItem item;
@@ -587,7 +600,7 @@ class IndexRun {
       item.is_video = true;
       item.status = status;
       item.frame_index = pushed;
-      decoded_.Push(std::move(item));
+      decoded.Push(std::move(item));
     };
     auto hash = HashFile(row.path, /*sampled=*/true, row.size);
     if (!hash.ok()) return push_failure(hash.status());
@@ -624,7 +637,7 @@ class IndexRun {
       item.last_frame = false;
       Prepare(&item, bytes, detector);
       if (previous) {
-        decoded_.Push(std::move(*previous));
+        decoded.Push(std::move(*previous));
         ++pushed;
       }
       item.frame_index = pushed;
@@ -636,25 +649,26 @@ class IndexRun {
     }
     if (previous) {
       previous->last_frame = true;
-      decoded_.Push(std::move(*previous));
+      decoded.Push(std::move(*previous));
     } else {
       WorkItem item;  // a video with no frame: done, nothing found
       item.media_id = row.id;
       item.path = row.path;
       item.is_video = true;
       item.meta = meta;
-      decoded_.Push(std::move(item));
+      decoded.Push(std::move(item));
     }
   }
 
   // ---- batcher + detector: one loop per inference worker ----------------------------------
   void InferLoop(const model::Detector& detector) {
-    while (auto first = decoded_.Pop()) {
+    BoundedQueue<WorkItem>& decoded = *decoded_[LaneOf(&detector)];
+    while (auto first = decoded.Pop()) {
       std::vector<WorkItem> batch;
       batch.push_back(std::move(*first));
       // Fill the batch with what is ready; do not wait long for stragglers.
       while (static_cast<int>(batch.size()) < batch_size_) {
-        auto more = decoded_.PopFor(std::chrono::milliseconds(20));
+        auto more = decoded.PopFor(std::chrono::milliseconds(20));
         if (!more) break;
         batch.push_back(std::move(*more));
       }
@@ -819,7 +833,8 @@ class IndexRun {
   MemoryBudget budget_;
   std::map<int, std::unique_ptr<MemoryBudget>> device_memory_;  // per CUDA device index (DeviceMemoryOf)
   const int batch_limit_;  // the configured batch, capped on the CPU (BatchLimit)
-  BoundedQueue<WorkItem> decoded_;
+  std::vector<const model::Detector*> lanes_;  // distinct detectors; decoded_[i] feeds lanes_[i]
+  std::vector<std::unique_ptr<BoundedQueue<WorkItem>>> decoded_;
   BoundedQueue<std::vector<catalog::MediaResult>> results_;
   BoundedQueue<catalog::MediaRow> retry_{1 << 16};
 
