@@ -54,7 +54,8 @@ struct ForwardGraphs::Impl {
   std::map<std::vector<int64_t>, Captured> graphs;
 
   // Captures forward on the current (non-default) stream. Only this thread's work is
-  // captured (thread-local mode), so decoders allocating pinned memory meanwhile are fine.
+  // captured (thread-local mode), so other threads' CUDA work on other streams meanwhile is fine
+  // (no one else uses the detector's stream: see DeviceStream).
   bool Capture(const at::Tensor& input, const Forward& forward, Captured* out) {
     out->input = input.clone();
     out->graph = std::make_unique<at::cuda::CUDAGraph>();
