@@ -78,6 +78,18 @@ TEST_F(CliTest, IndexOnTheCpuDecodesWithTheOriginalAppsConcurrencyByDefault) {
   EXPECT_NE(run.out.find("(all 2 CPU decode workers)"), std::string::npos) << run.out;
 }
 
+TEST_F(CliTest, ProfileOpsLogsWhereAForwardPassSpendsItsTime) {
+  const std::string photo = std::string(MEDIADEX_SAMPLES_DIR) + "/skimage-astronaut.png";
+  CommandRun run = Mediadex("-v detect --device cpu " + photo, "MEDIADEX_PROFILE_OPS=1");
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  // One line per forward pass (the load-time self-check and the photo), convolutions first.
+  EXPECT_NE(run.err.find("ops of a batch of 1 took"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("_FusedConv2D x"), std::string::npos) << run.err;
+  run = Mediadex("-v detect --device cpu " + photo);
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.err.find("ops of a batch"), std::string::npos) << "profiling is off by default";
+}
+
 TEST_F(CliTest, BrokenFilesAreReportedOneLineEachAndTheRestStillRuns) {
   std::ifstream photo(std::string(MEDIADEX_SAMPLES_DIR) + "/human-samples.jpg", std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(photo)), {});
