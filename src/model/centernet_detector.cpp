@@ -113,21 +113,21 @@ class CenternetDetector final : public Detector {
         const engine::DeviceStream stream(device_);
         auto on_stream = stream.Use();
         const c10::Device device = engine::ToTorchDevice(device_);
+        const c10::Stream current = c10::impl::getDeviceGuardImpl(device.type())->getStream(device);
         if (image->device_pixels) {
           prepared->input = Input(*image);
           // The decoded pixels go back to the allocator now, though the resize may still read them.
-          image->device_pixels->hwc.record_stream(c10::impl::getDeviceGuardImpl(device.type())->getStream(device));
+          image->device_pixels->hwc.record_stream(current);
         } else {
           at::Tensor staging = TakeStaging();
-          ResizeOnHost(*image, AxisTaps::Of(image->height, image->full_height, info_.input_height),
-                       AxisTaps::Of(image->width, image->full_width, info_.input_width), staging);
+          ResizeOnHost(*image, staging);
           prepared->input = at::empty(staging.sizes(), staging.options().device(device).pinned_memory(false));
           prepared->input.copy_(staging, /*non_blocking=*/true);
           stream.Synchronize();  // the buffer serves the next photo
           ReturnStaging(std::move(staging));
         }
         prepared->ready = std::make_unique<c10::Event>(device.type());
-        prepared->ready->record(c10::impl::getDeviceGuardImpl(device.type())->getStream(device));
+        prepared->ready->record(current);
       } else {
         prepared->input = Input(*image);
       }
@@ -190,8 +190,7 @@ class CenternetDetector final : public Detector {
     if (image.prepared && image.prepared->model == info_.version) return image.prepared->input;
     if (image.device_pixels) return ResizeOnDevice(image);
     at::Tensor out = at::empty({info_.input_height, info_.input_width, 3}, at::TensorOptions().dtype(at::kFloat));
-    ResizeOnHost(image, AxisTaps::Of(image.height, image.full_height, info_.input_height),
-                 AxisTaps::Of(image.width, image.full_width, info_.input_width), out);
+    ResizeOnHost(image, out);
     return out;
   }
 
@@ -240,10 +239,12 @@ class CenternetDetector final : public Detector {
   };
 
   // Into `out`, float [input_height, input_width, 3], contiguous.
-  void ResizeOnHost(const RgbImage& image, const AxisTaps& ys, const AxisTaps& xs, at::Tensor& out) const {
+  void ResizeOnHost(const RgbImage& image, at::Tensor& out) const {
     if (image.pixels.size() != static_cast<size_t>(image.width) * image.height * 3) {
       throw std::invalid_argument("pixel buffer is not width x height x 3 bytes");
     }
+    const AxisTaps ys = AxisTaps::Of(image.height, image.full_height, info_.input_height);
+    const AxisTaps xs = AxisTaps::Of(image.width, image.full_width, info_.input_width);
     float* o = out.data_ptr<float>();
     const size_t row = static_cast<size_t>(image.width) * 3;
     for (size_t y = 0; y < ys.lo.size(); ++y) {
