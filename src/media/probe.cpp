@@ -24,6 +24,16 @@ uint32_t Le32(const uint8_t* p) {
   return p[0] | (p[1] << 8) | (p[2] << 16) | (static_cast<uint32_t>(p[3]) << 24);
 }
 
+// The CRC-32 of a PNG chunk's type and data (bitwise: only eXIf chunks are checked).
+uint32_t PngChunkCrc(const uint8_t* type_and_data, size_t size) {
+  uint32_t crc = 0xFFFFFFFFu;
+  for (size_t i = 0; i < size; ++i) {
+    crc ^= type_and_data[i];
+    for (int bit = 0; bit < 8; ++bit) crc = (crc >> 1) ^ (0xEDB88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
 Result<HeaderInfo> ProbeJpeg(const uint8_t* data, size_t size, const DecodeOptions& options) {
   struct TjDeleter {
     void operator()(void* h) const { tjDestroy(h); }
@@ -96,16 +106,22 @@ Result<HeaderInfo> ProbePng(const uint8_t* data, size_t size, const DecodeOption
   HeaderInfo info;
   info.width = static_cast<int>(width);
   info.height = static_cast<int>(height);
-  bool trns = false;
-  // Chunks before the first IDAT: libpng reads eXIf and tRNS only there too.
+  bool trns = false, have_exif = false;
+  // Chunks before the first IDAT: libpng reads eXIf and tRNS only there too. It keeps the first
+  // eXIf with an intact CRC and a byte order ("MM" or "II") and drops the others; so does this,
+  // or the probe and the decoder would disagree on the photo's orientation.
   size_t pos = 8;
   while (pos + 12 <= size) {
     const uint32_t length = Be32(data + pos);
     const uint8_t* type = data + pos + 4;
     if (std::memcmp(type, "IDAT", 4) == 0 || length > size - pos - 12) break;
     if (std::memcmp(type, "tRNS", 4) == 0) trns = true;
-    if (std::memcmp(type, "eXIf", 4) == 0) {
-      const internal::ExifFacts exif = internal::ReadExif(data + pos + 8, length);
+    const uint8_t* payload = data + pos + 8;
+    if (std::memcmp(type, "eXIf", 4) == 0 && !have_exif && length >= 2 &&
+        (payload[0] == 'M' || payload[0] == 'I') && payload[1] == payload[0] &&
+        PngChunkCrc(type, 4 + static_cast<size_t>(length)) == Be32(payload + length)) {
+      have_exif = true;
+      const internal::ExifFacts exif = internal::ReadExif(payload, length);
       info.orientation = exif.orientation;
       info.capture_time = exif.capture_time;
     }

@@ -91,6 +91,20 @@ def cmd_png_exif(orientation, dst):
     write_png(dst, len(img[0]), len(img), 8, 2, rows, [(b"eXIf", tiff_orientation(int(orientation), False))])
 
 
+def cmd_png_exif_first_intact(dst):
+    """eXIf chunks as a damaged file may hold them: orientation 6 with a broken CRC, then 8, then 3.
+    libpng keeps the first intact one (8); the probe must agree."""
+    img = stored_for(8, quadrants())
+    rows = [bytes(c for px in row for c in px) for row in img]
+    broken = tiff_orientation(6, False)
+    write_png(dst, len(img[0]), len(img), 8, 2, rows,
+              [(b"eXIf", broken), (b"eXIf", tiff_orientation(8, False)), (b"eXIf", tiff_orientation(3, True))])
+    data = bytearray(open(dst, "rb").read())
+    crc_at = data.index(b"eXIf") + 4 + len(broken)
+    data[crc_at] ^= 0xFF
+    open(dst, "wb").write(bytes(data))
+
+
 def cmd_webp_exif(src, orientation, dst):
     """Wraps a simple-format WebP (one VP8/VP8L chunk) into the extended format with EXIF."""
     data = open(src, "rb").read()

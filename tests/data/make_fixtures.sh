@@ -48,6 +48,7 @@ for o in 1 2 3 4 5 6 7 8; do
   fi
 done
 python3 $T png_exif 6 exif_orientation_6.png
+python3 $T png_exif_first_intact exif_png_first_intact.png
 python3 $T stored_ppm 8 "$tmp/stored8.ppm"
 convert "$tmp/stored8.ppm" -define webp:lossless=true "$tmp/stored8.webp"
 python3 $T webp_exif "$tmp/stored8.webp" 8 exif_orientation_8.webp 48 64

@@ -107,6 +107,20 @@ TEST(ProbeTest, UprightSizeAndOrientation) {
   EXPECT_EQ(raw.width, 48);
 }
 
+TEST(ProbeTest, PngOrientationComesFromTheFirstIntactExifAsLibpngKeepsIt) {
+  // A broken-CRC eXIf (orientation 6), then intact ones (8, then 3): libpng keeps the 8. The
+  // fuzzer found a PNG whose broken eXIf the probe read and the decoder did not.
+  const ImageInfo info = Probe("exif_png_first_intact.png");
+  EXPECT_EQ(info.orientation, 8);
+  EXPECT_EQ(info.width, 64);
+  EXPECT_EQ(info.height, 48);
+  const auto bytes = ReadBytes(TestData("exif_png_first_intact.png"));
+  auto image = DecodeImage(bytes.data(), bytes.size(), DecodeOptions{});
+  ASSERT_OK(image);
+  EXPECT_EQ(image->width, 64);
+  EXPECT_EQ(image->height, 48);
+}
+
 TEST(ProbeTest, CaptureTimeFromExifDateTimeOriginal) {
   EXPECT_EQ(Probe("exif_time.jpg").capture_time, 1625402096);  // 2021-07-04 12:34:56 UTC
   EXPECT_EQ(Probe("exif_time.jpg").orientation, 6);
