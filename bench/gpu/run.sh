@@ -58,11 +58,17 @@ index() {
   local dmon=$!
   rm -f /tmp/gpu.db*
   local start=$(date +%s.%N)
-  "$BUILD/mediadex" -v index --device "$1" --decode "$2" --batch-size 64 "${@:4}" \
+  env ${RUN_ENV:-} "$BUILD/mediadex" -v index --device "$1" --decode "$2" --batch-size 64 "${@:4}" \
     --catalog /tmp/gpu.db "$LIB" > "$RESULTS/index-$3.txt" 2>&1
   echo "wall (process, model load included): $(python3 -c "import time; print(round(time.time() - $start, 2))") s"
   kill $dmon 2>/dev/null
   grep -v "^\[" "$RESULTS/index-$3.txt"
+  # A figure counts only if every file was analysed: say so loudly otherwise.
+  local failed=$(sed -n 's/^analysed .* \([0-9][0-9]*\) failed$/\1/p' "$RESULTS/index-$3.txt")
+  if [ "${failed:-missing}" != 0 ]; then
+    echo "!! $3: ${failed:-no summary: the run did not finish} files failed; this figure does not count"
+    grep -m5 -E "^\[(warning|error)\]|what\(\)" "$RESULTS/index-$3.txt"
+  fi
   grep -E "CUDA Graph|nvJPEG on|eager forward|every file decoded|nvJPEG workers|nvJPEG decoded" "$RESULTS/index-$3.txt" | sort | uniq -c
   # The first forward pass loads the GPU's kernels (seconds); the rate after it, as a long run sees.
   awk -v n="$N" '/eager forward pass 1 / { for (i = 1; i <= NF; i++) if ($i == "s") w = $(i - 1); b = $(NF - 2) }
@@ -72,12 +78,13 @@ index() {
   awk '$1 ~ /^[0-9]+$/ { n++; s += $2 } END { if (n) printf "GPU SM utilisation: mean %.0f%% over %d samples\n", s / n, n }' "$RESULTS/dmon-$3.txt"
 }
 # Defaults: --concurrency 0 (every core decodes; niced beside nvJPEG), 2 nvJPEG workers per GPU.
-# E2E: runs as DECODE:NVJPEG_WORKERS:CONCURRENCY, empty fields taking the defaults.
+# E2E: runs as DECODE:NVJPEG_WORKERS:CONCURRENCY[:VAR=VALUE], empty fields taking the defaults;
+# VAR=VALUE goes into that run's environment (e.g. MEDIADEX_CUDA_SPIN=1).
 for run in ${E2E:-auto:: auto:3: gpu:: cpu::}; do
-  IFS=: read -r decode workers concurrency <<< "$run"
-  echo "== end-to-end, GPU 0, --decode $decode, nvJPEG workers ${workers:-default}, CPU decoders ${concurrency:-default ($CORES)}"
-  index cuda:0 "$decode" "gpu-$decode-${workers:-d}-${concurrency:-d}" ${workers:+--nvjpeg-workers $workers} \
-    ${concurrency:+--concurrency $concurrency}
+  IFS=: read -r decode workers concurrency env <<< "$run"
+  echo "== end-to-end, GPU 0, --decode $decode, nvJPEG workers ${workers:-default}, CPU decoders ${concurrency:-default ($CORES)}${env:+, $env}"
+  RUN_ENV=$env index cuda:0 "$decode" "gpu-$decode-${workers:-d}-${concurrency:-d}${env:+-${env%%=*}}" \
+    ${workers:+--nvjpeg-workers $workers} ${concurrency:+--concurrency $concurrency}
 done
 if [ "$GPUS" -gt 1 ]; then
   echo "== end-to-end, all $GPUS GPUs, --decode auto"

@@ -7,12 +7,15 @@
 #include <ATen/Version.h>
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <c10/core/Device.h>
+#include <spdlog/spdlog.h>
 #include <torch/version.h>
 
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "engine/torch_device.h"
@@ -53,6 +56,29 @@ DeviceInfo CpuDevice() {
 
 int CudaDeviceCount() { return at::hasCUDA() ? static_cast<int>(at::detail::getCUDAHooks().getNumGPUs()) : 0; }
 
+#if defined(MEDIADEX_WITH_CUDA)
+// A thread that waits for its GPU (stream, event or device synchronize) sleeps until woken
+// instead of spinning on a core: the decoders of a GPU run need every core, and the inference
+// thread and nvJPEG's workers wait for the GPU most of the time. MEDIADEX_CUDA_SPIN=1 keeps
+// CUDA's default (spinning while the host has more cores than GPUs), for comparison.
+void SleepWhileWaitingFor(int index) {
+  static std::mutex mu;
+  static std::set<int> done;
+  std::lock_guard<std::mutex> lock(mu);
+  if (!done.insert(index).second || std::getenv("MEDIADEX_CUDA_SPIN") != nullptr) return;
+  c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(index));
+  const cudaError_t error = cudaSetDeviceFlags(cudaDeviceScheduleBlockingSync);
+  unsigned flags = 0;
+  cudaGetDeviceFlags(&flags);
+  if (error != cudaSuccess || (flags & cudaDeviceScheduleMask) != cudaDeviceScheduleBlockingSync) {
+    spdlog::debug("cuda:{}: waits keep spinning ({})", index, cudaGetErrorString(error));
+    cudaGetLastError();  // not sticky; clear it for LibTorch's next check
+  } else {
+    spdlog::debug("cuda:{}: threads that wait for it sleep (blocking sync)", index);
+  }
+}
+#endif
+
 DeviceInfo CudaDevice(int index) {
   DeviceInfo d;
   d.kind = DeviceKind::kCuda;
@@ -62,6 +88,7 @@ DeviceInfo CudaDevice(int index) {
   d.fp16 = true;
   d.bf16 = true;
 #if defined(MEDIADEX_WITH_CUDA)
+  SleepWhileWaitingFor(index);
   const cudaDeviceProp* prop = at::cuda::getDeviceProperties(index);
   d.description = prop->name;
   d.bf16 = prop->major >= 8;

@@ -32,20 +32,6 @@ std::string NvjpegError(nvjpegStatus_t status) {
   }
 }
 
-// EXIF orientation on [H, W, 3] pixels, as media/exif_orientation.cpp does on the CPU.
-at::Tensor Orient(const at::Tensor& hwc, int orientation) {
-  switch (orientation) {
-    case 2: return hwc.flip({1});
-    case 3: return hwc.flip({0, 1});
-    case 4: return hwc.flip({0});
-    case 5: return hwc.transpose(0, 1).contiguous();
-    case 6: return hwc.flip({0}).transpose(0, 1).contiguous();
-    case 7: return hwc.flip({0, 1}).transpose(0, 1).contiguous();
-    case 8: return hwc.flip({1}).transpose(0, 1).contiguous();
-    default: return hwc;
-  }
-}
-
 }  // namespace
 
 struct GpuJpegDecoder::Impl {
@@ -177,10 +163,12 @@ std::vector<Result<RgbImage>> GpuJpegDecoder::Decode(const std::vector<Input>& i
     for (size_t k = 0; k < batch.size(); ++k) {
       const Input& in = inputs[batch[k]];
       auto device_pixels = std::make_shared<DevicePixels>();
-      device_pixels->hwc = Orient(pixels[k], in.orientation);
+      device_pixels->hwc = pixels[k];
+      device_pixels->orientation = in.orientation;
+      const bool turned = in.orientation >= 5;  // 5..8 swap width and height
       RgbImage image;
-      image.height = image.full_height = static_cast<int>(device_pixels->hwc.size(0));
-      image.width = image.full_width = static_cast<int>(device_pixels->hwc.size(1));
+      image.height = image.full_height = static_cast<int>(pixels[k].size(turned ? 1 : 0));
+      image.width = image.full_width = static_cast<int>(pixels[k].size(turned ? 0 : 1));
       image.device_pixels = std::move(device_pixels);
       results[batch[k]] = std::move(image);
     }

@@ -1,6 +1,8 @@
 // JPEG decoding on an NVIDIA GPU with nvJPEG, on the GPU's hardware JPEG decoder where it has
-// one (A100, H100...), else on its CUDA cores. Pixels land in GPU memory at full size, upright
-// (RgbImage::device_pixels), ready for a detector's Prepare. No LibTorch types here.
+// one (A100, H100...), else on its CUDA cores. Pixels land in GPU memory at full size, as
+// stored, with the EXIF orientation that turns them upright (RgbImage::device_pixels; the
+// image's width and height are the upright ones), ready for a detector's Prepare. No LibTorch
+// types here.
 //
 //   auto decoder = engine::GpuJpegDecoder::Create(cuda_device);   // Unsupported without CUDA
 //   auto images = (*decoder)->Decode({{bytes, size, orientation}, ...});

@@ -7,16 +7,68 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "engine/torch_device.h"
 
 #if defined(MEDIADEX_WITH_CUDA)
 #include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
+
+#include "engine/cuda/resize_kernel.h"
 #endif
 
 namespace mediadex::engine {
+
+at::Tensor Upright(const DevicePixels& pixels) {
+  const at::Tensor& hwc = pixels.hwc;
+  switch (pixels.orientation) {
+    case 2: return hwc.flip({1});
+    case 3: return hwc.flip({0, 1});
+    case 4: return hwc.flip({0});
+    case 5: return hwc.transpose(0, 1).contiguous();
+    case 6: return hwc.flip({0}).transpose(0, 1).contiguous();
+    case 7: return hwc.flip({0, 1}).transpose(0, 1).contiguous();
+    case 8: return hwc.flip({1}).transpose(0, 1).contiguous();
+    default: return hwc;
+  }
+}
+
+at::Tensor ResizeBilinear(const DevicePixels& pixels, const ResizeTaps& taps) {
+#if defined(MEDIADEX_WITH_CUDA)
+  const at::Tensor& hwc = pixels.hwc;
+  if (!hwc.is_cuda() || !hwc.is_contiguous() || hwc.scalar_type() != at::kByte || hwc.dim() != 3 || hwc.size(2) != 3) {
+    throw std::invalid_argument("GPU resize: pixels must be contiguous uint8 [H, W, 3] on a GPU");
+  }
+  c10::cuda::CUDAGuard guard(hwc.device());
+  const int64_t out_height = taps.rows_lo.numel(), out_width = taps.cols_lo.numel();
+  at::Tensor out = at::empty({out_height, out_width, 3}, hwc.options().dtype(at::kFloat));
+  cuda::ResizeJob job;
+  job.pixels = hwc.data_ptr<uint8_t>();
+  job.height = hwc.size(0);
+  job.width = hwc.size(1);
+  job.orientation = pixels.orientation;
+  job.rows_lo = taps.rows_lo.data_ptr<int64_t>();
+  job.rows_hi = taps.rows_hi.data_ptr<int64_t>();
+  job.cols_lo = taps.cols_lo.data_ptr<int64_t>();
+  job.cols_hi = taps.cols_hi.data_ptr<int64_t>();
+  job.row_weight = taps.row_weight.data_ptr<float>();
+  job.col_weight = taps.col_weight.data_ptr<float>();
+  job.out = out.data_ptr<float>();
+  job.out_height = out_height;
+  job.out_width = out_width;
+  const cudaError_t error = cuda::LaunchResizeBilinear(job, c10::cuda::getCurrentCUDAStream(hwc.device().index()));
+  if (error != cudaSuccess) throw std::runtime_error(std::string("GPU resize: ") + cudaGetErrorString(error));
+  return out;
+#else
+  (void)pixels;
+  (void)taps;
+  throw std::logic_error("GPU resize: no CUDA in this build");  // no DevicePixels exist without CUDA
+#endif
+}
 
 DeviceStream::DeviceStream(const DeviceInfo& device, bool high_priority) {
 #if defined(MEDIADEX_WITH_CUDA)

@@ -19,9 +19,12 @@
 
 namespace mediadex {
 
-// A photo decoded on a GPU: uint8 [H, W, 3], upright, full size, on that GPU.
+// A photo decoded on a GPU: uint8 [H, W, 3] as stored in the file, full size, on that GPU,
+// and the EXIF orientation that turns it upright (applied by whoever reads it: the resize
+// kernel folds it into its addressing, Upright() makes the upright copy).
 struct DevicePixels {
   at::Tensor hwc;
+  int orientation = 1;
 };
 
 // A photo turned into a model's input: the model's own layout, on the device the model runs on
@@ -37,6 +40,21 @@ struct PreparedInput {
 }  // namespace mediadex
 
 namespace mediadex::engine {
+
+// The photo upright: uint8 [H, W, 3] on its GPU (a view when no turn is needed).
+at::Tensor Upright(const DevicePixels& pixels);
+
+// Where each output pixel of a bilinear resize reads the upright photo (two rows, two columns
+// and the weights of the second), on the pixels' GPU. model/centernet_detector.cpp makes them.
+struct ResizeTaps {
+  at::Tensor rows_lo, rows_hi, cols_lo, cols_hi;  // int64 [out_height] or [out_width]
+  at::Tensor row_weight, col_weight;               // float, the same lengths
+};
+
+// The upright photo resized: float [out_height, out_width, 3] on its GPU, queued on the current
+// stream by one kernel that reads the stored pixels through their orientation (no upright copy
+// is made). Rounds as the host resize does, bit for bit.
+at::Tensor ResizeBilinear(const DevicePixels& pixels, const ResizeTaps& taps);
 
 // A CUDA stream of one's own on a GPU (nothing elsewhere). Work that several threads queue on
 // the legacy default stream runs one after another; each on its own stream, the GPU decoder,

@@ -6,11 +6,13 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "core/hash.h"
@@ -99,10 +101,11 @@ class CenternetDetector final : public Detector {
   }
 
   // On a GPU the input is made there: GPU-decoded pixels are resized where they are, host
-  // pixels resized on this thread into a pinned buffer that is uploaded and reused. (Pinning
-  // an input per queued photo cost gigabytes of page-locked memory and stalled every thread's
-  // CUDA calls while it was allocated; pageable uploads from 16 threads queued in the driver.)
-  // Detect then only gathers the batch on the GPU.
+  // pixels resized on this thread into a pinned buffer that is uploaded and reused once its
+  // upload is done (no thread waits for its own). (Pinning an input per queued photo cost
+  // gigabytes of page-locked memory and stalled every thread's CUDA calls while it was
+  // allocated; pageable uploads from 16 threads queued in the driver.) Detect then only
+  // gathers the batch on the GPU.
   Status Prepare(RgbImage* image) const override {
     return engine::CatchTorch("centernet preprocessing", [&] {
       at::NoGradGuard no_grad;
@@ -119,11 +122,12 @@ class CenternetDetector final : public Detector {
           // The decoded pixels go back to the allocator now, though the resize may still read them.
           image->device_pixels->hwc.record_stream(current);
         } else {
-          at::Tensor staging = TakeStaging();
-          ResizeOnHost(*image, staging);
-          prepared->input = at::empty(staging.sizes(), staging.options().device(device).pinned_memory(false));
-          prepared->input.copy_(staging, /*non_blocking=*/true);
-          stream.Synchronize();  // the buffer serves the next photo
+          Staging staging = TakeStaging();
+          ResizeOnHost(*image, staging.buffer);
+          prepared->input = at::empty(staging.buffer.sizes(), staging.buffer.options().device(device).pinned_memory(false));
+          prepared->input.copy_(staging.buffer, /*non_blocking=*/true);
+          staging.uploaded = std::make_unique<c10::Event>(device.type());
+          staging.uploaded->record(current);
           ReturnStaging(std::move(staging));
         }
         prepared->ready = std::make_unique<c10::Event>(device.type());
@@ -194,22 +198,39 @@ class CenternetDetector final : public Detector {
     return out;
   }
 
-  // Pinned buffers of one input each, for Prepare's uploads: one per thread preparing at once,
-  // made on first need and kept (freed with the detector).
-  at::Tensor TakeStaging() const {
+  // Pinned buffers of one input each, for Prepare's uploads, with the upload that last read
+  // each. A buffer whose upload is done serves again; else a new one is made, up to
+  // kStagingBuffers (then the oldest upload is waited for). Freed with the detector.
+  struct Staging {
+    at::Tensor buffer;
+    std::unique_ptr<c10::Event> uploaded;
+  };
+  static constexpr size_t kStagingBuffers = 32;
+
+  Staging TakeStaging() const {
+    Staging taken;
     {
       std::lock_guard<std::mutex> lock(staging_mu_);
-      if (!staging_.empty()) {
-        at::Tensor buffer = std::move(staging_.back());
-        staging_.pop_back();
-        return buffer;
+      auto free = std::find_if(staging_.begin(), staging_.end(),
+                               [](const Staging& s) { return !s.uploaded || s.uploaded->query(); });
+      if (free == staging_.end() && staging_made_ >= kStagingBuffers && !staging_.empty()) free = staging_.begin();
+      if (free != staging_.end()) {
+        taken = std::move(*free);
+        staging_.erase(free);
+      } else {
+        ++staging_made_;
       }
     }
-    return at::empty({info_.input_height, info_.input_width, 3}, at::TensorOptions().dtype(at::kFloat).pinned_memory(true));
+    // Done already, unless all were busy (c10::Event has no synchronize in LibTorch 1.13).
+    while (taken.uploaded && !taken.uploaded->query()) std::this_thread::sleep_for(std::chrono::microseconds(50));
+    if (!taken.buffer.defined()) {
+      taken.buffer = at::empty({info_.input_height, info_.input_width, 3}, at::TensorOptions().dtype(at::kFloat).pinned_memory(true));
+    }
+    return taken;
   }
-  void ReturnStaging(at::Tensor buffer) const {
+  void ReturnStaging(Staging staging) const {
     std::lock_guard<std::mutex> lock(staging_mu_);
-    staging_.push_back(std::move(buffer));
+    staging_.push_back(std::move(staging));
   }
 
   // tf.image.resizeBilinear (legacy: align_corners = half_pixel_centers = false) of the photo
@@ -264,35 +285,17 @@ class CenternetDetector final : public Detector {
     }
   }
 
-  // The same on the device, for GPU-decoded pixels.
+  // The same on the device, for GPU-decoded pixels: one kernel (engine::ResizeBilinear).
   at::Tensor ResizeOnDevice(const RgbImage& image) const {
-    const at::Tensor& hwc = image.device_pixels->hwc;
-    const DeviceTaps taps = TapsOnDevice(image, hwc.device());
-    const int64_t h = info_.input_height, w = info_.input_width;
-    const at::Tensor ylo = taps.index.narrow(0, 0, h), yhi = taps.index.narrow(0, h, h);
-    const at::Tensor xlo = taps.index.narrow(0, 2 * h, w), xhi = taps.index.narrow(0, 2 * h + w, w);
-    const at::Tensor wy = taps.weight.narrow(0, 0, h).reshape({-1, 1, 1});
-    const at::Tensor wx = taps.weight.narrow(0, h, w).reshape({1, -1, 1});
-    // The few rows and columns needed are gathered while still uint8, so a 100 MP photo never
-    // exists as floats.
-    const at::Tensor top = hwc.index_select(0, ylo), bottom = hwc.index_select(0, yhi);
-    const at::Tensor tl = top.index_select(1, xlo).to(at::kFloat), tr = top.index_select(1, xhi).to(at::kFloat);
-    const at::Tensor bl = bottom.index_select(1, xlo).to(at::kFloat), br = bottom.index_select(1, xhi).to(at::kFloat);
-    const at::Tensor t = tl + (tr - tl) * wx;
-    const at::Tensor b = bl + (br - bl) * wx;
-    return t + (b - t) * wy;
+    return engine::ResizeBilinear(*image.device_pixels, TapsOnDevice(image, image.device_pixels->hwc.device()));
   }
 
-  // A photo size's taps on a device: rows lo, rows hi, columns lo, columns hi (int64) and the
-  // row then column weights (float). A library's photos come in a few sizes, so each size's
+  // A photo size's taps on a device. A library's photos come in a few sizes, so each size's
   // taps go up once and stay (never freed: other streams may still read them); sizes past
   // kCachedTapSizes are made per photo.
-  struct DeviceTaps {
-    at::Tensor index, weight;
-  };
   static constexpr size_t kCachedTapSizes = 64;
 
-  DeviceTaps TapsOnDevice(const RgbImage& image, c10::Device device) const {
+  engine::ResizeTaps TapsOnDevice(const RgbImage& image, c10::Device device) const {
     const std::array<int64_t, 5> key = {image.height, image.full_height, image.width, image.full_width,
                                         device.index()};
     {
@@ -301,11 +304,19 @@ class CenternetDetector final : public Detector {
     }
     const AxisTaps ys = AxisTaps::Of(image.height, image.full_height, info_.input_height);
     const AxisTaps xs = AxisTaps::Of(image.width, image.full_width, info_.input_width);
+    // One upload of all six; the taps are views of it.
     std::vector<int64_t> index;
     for (const auto* taps : {&ys.lo, &ys.hi, &xs.lo, &xs.hi}) index.insert(index.end(), taps->begin(), taps->end());
     std::vector<float> weight(ys.weight);
     weight.insert(weight.end(), xs.weight.begin(), xs.weight.end());
-    DeviceTaps taps{at::tensor(index, at::kLong).to(device), at::tensor(weight, at::kFloat).to(device)};
+    const at::Tensor index_on_device = at::tensor(index, at::kLong).to(device);
+    const at::Tensor weight_on_device = at::tensor(weight, at::kFloat).to(device);
+    const int64_t h = info_.input_height, w = info_.input_width;
+    const engine::ResizeTaps taps{index_on_device.narrow(0, 0, h),     index_on_device.narrow(0, h, h),
+                                  index_on_device.narrow(0, 2 * h, w), index_on_device.narrow(0, 2 * h + w, w),
+                                  weight_on_device.narrow(0, 0, h),    weight_on_device.narrow(0, h, w)};
+    // Other threads' streams read cached taps: they must have landed first.
+    c10::impl::getDeviceGuardImpl(device.type())->getStream(device).synchronize();
     std::lock_guard<std::mutex> lock(taps_mu_);
     if (taps_.size() < kCachedTapSizes) taps_.emplace(key, taps);
     return taps;
@@ -386,9 +397,10 @@ class CenternetDetector final : public Detector {
   // Detect's work on a GPU; high priority: the only stream of that pool (see DeviceStream).
   engine::DeviceStream stream_{device_, /*high_priority=*/true};
   mutable std::mutex staging_mu_;
-  mutable std::vector<at::Tensor> staging_;  // GUARDED_BY(staging_mu_); see TakeStaging
+  mutable std::vector<Staging> staging_;  // GUARDED_BY(staging_mu_); see TakeStaging
+  mutable size_t staging_made_ = 0;       // GUARDED_BY(staging_mu_)
   mutable std::mutex taps_mu_;
-  mutable std::map<std::array<int64_t, 5>, DeviceTaps> taps_;  // GUARDED_BY(taps_mu_); see TapsOnDevice
+  mutable std::map<std::array<int64_t, 5>, engine::ResizeTaps> taps_;  // GUARDED_BY(taps_mu_); see TapsOnDevice
   std::unique_ptr<engine::ForwardGraphs> graphs_ = std::make_unique<engine::ForwardGraphs>(device_);
 };
 

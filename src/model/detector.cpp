@@ -30,7 +30,7 @@ Result<std::unique_ptr<Detector>> LoadDetector(const ModelSpec& spec,
 Status Detector::Prepare(RgbImage* image) const {
   if (!image->device_pixels) return Status::Ok();
   return engine::CatchTorch("copying GPU-decoded pixels to the host", [&] {
-    const at::Tensor host = image->device_pixels->hwc.to(at::kCPU).contiguous();
+    const at::Tensor host = engine::Upright(*image->device_pixels).to(at::kCPU).contiguous();
     image->pixels.resize(static_cast<size_t>(host.numel()));
     std::memcpy(image->pixels.data(), host.data_ptr<uint8_t>(), image->pixels.size());
     image->device_pixels.reset();

@@ -56,7 +56,7 @@ TEST(GpuJpegTest, DecodesWhatTheCpuDecodesUpright) {
     ASSERT_EQ(gpu.width, cpu->width) << files[i];
     ASSERT_EQ(gpu.height, cpu->height) << files[i];
     EXPECT_EQ(gpu.full_width, cpu->full_width) << files[i];
-    const at::Tensor mine = gpu.device_pixels->hwc.to(at::kCPU).to(at::kFloat);
+    const at::Tensor mine = Upright(*gpu.device_pixels).to(at::kCPU).to(at::kFloat);
     const at::Tensor theirs = at::from_blob(const_cast<uint8_t*>(cpu->pixels.data()), {cpu->height, cpu->width, 3},
                                             at::kByte).to(at::kFloat);
     // IDCT and chroma upsampling differ between decoders by a few levels, never by a picture.

@@ -1,11 +1,18 @@
 // On a CUDA machine: the GPU gives the CPU's answers, fp16 gives fp32's, batches give singles.
 // Registered only in CUDA builds; elsewhere CTest lists these tests as "Not Run (Disabled)".
+#include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <vector>
 
 #include "engine/device.h"
+#include "engine/gpu_jpeg.h"
+#include "engine/gpu_runtime.h"
+#include "engine/torch_device.h"
 #include "media/decoder.h"
+#include "media/probe.h"
 #include "model/detector.h"
 #include "testutil.h"
 
@@ -160,6 +167,37 @@ TEST(GpuTest, PreparedImagesGiveTheSameAnswers) {
   }
   const auto got = DetectEach(*fp32, images);
   for (size_t i = 0; i < images.size(); ++i) ExpectSame(want[i], got[i], 0.999f, 1e-5f, kPhotos[i]);
+}
+
+// nvJPEG's photos are resized by one kernel that reads the stored pixels through their EXIF
+// orientation; the input it makes equals, bit for bit, the host resize of the upright pixels.
+TEST(GpuTest, GpuDecodedPhotosGiveTheHostResizesInputExactly) {
+  auto fp32 = Load("cuda", engine::Precision::kFp32);
+  ASSERT_TRUE(fp32);
+  auto decoder = engine::GpuJpegDecoder::Create(fp32->device());
+  ASSERT_OK(decoder);
+  std::vector<std::string> files = {testing::Photo("human-samples.jpg"), testing::Photo("sklearn-china.jpg")};
+  for (int o = 1; o <= 8; ++o) files.push_back(testing::TestData("exif_orientation_" + std::to_string(o) + ".jpg"));
+  for (const auto& file : files) {
+    std::ifstream in(file, std::ios::binary);
+    const std::string bytes(std::istreambuf_iterator<char>(in), {});
+    const auto* data = reinterpret_cast<const uint8_t*>(bytes.data());
+    auto info = media::ProbeImage(data, bytes.size(), {});
+    ASSERT_OK(info);
+    auto decoded = (*decoder)->Decode({{data, bytes.size(), info->orientation}});
+    ASSERT_OK(decoded[0]);
+    RgbImage on_gpu = std::move(decoded[0]).value();
+    RgbImage on_host = on_gpu;  // the same pixels, upright on the host
+    const at::Tensor upright = engine::Upright(*on_gpu.device_pixels).to(at::kCPU).contiguous();
+    ASSERT_EQ(upright.size(0), on_host.height) << file;
+    ASSERT_EQ(upright.size(1), on_host.width) << file;
+    on_host.pixels.assign(upright.data_ptr<uint8_t>(), upright.data_ptr<uint8_t>() + upright.numel());
+    on_host.device_pixels.reset();
+    ASSERT_OK(fp32->Prepare(&on_gpu));
+    ASSERT_OK(fp32->Prepare(&on_host));
+    engine::Synchronize(fp32->device());
+    EXPECT_TRUE(at::equal(on_gpu.prepared->input.to(at::kCPU), on_host.prepared->input.to(at::kCPU))) << file;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,30 @@
+// The bilinear resize kernel behind engine/gpu_resize.h, in plain CUDA (no LibTorch headers, so
+// nvcc compiles it in seconds). Built only where CMake found a CUDA LibTorch.
+#ifndef MEDIADEX_ENGINE_CUDA_RESIZE_KERNEL_H_
+#define MEDIADEX_ENGINE_CUDA_RESIZE_KERNEL_H_
+
+#include <cuda_runtime_api.h>
+
+#include <cstdint>
+
+namespace mediadex::engine::cuda {
+
+// One photo, all pointers in the memory of the GPU that runs the kernel.
+struct ResizeJob {
+  const uint8_t* pixels = nullptr;  // [height, width, 3] as decoded, before EXIF orientation
+  int64_t height = 0, width = 0;
+  int orientation = 1;  // EXIF 1..8: the taps address the upright photo
+  // Per output row (out_height) and column (out_width) of the upright photo: the two pixels
+  // read and the weight of the second.
+  const int64_t *rows_lo = nullptr, *rows_hi = nullptr, *cols_lo = nullptr, *cols_hi = nullptr;
+  const float *row_weight = nullptr, *col_weight = nullptr;
+  float* out = nullptr;  // [out_height, out_width, 3]
+  int64_t out_height = 0, out_width = 0;
+};
+
+// Queues the resize on `stream`; returns the launch's error, if any.
+cudaError_t LaunchResizeBilinear(const ResizeJob& job, cudaStream_t stream);
+
+}  // namespace mediadex::engine::cuda
+
+#endif  // MEDIADEX_ENGINE_CUDA_RESIZE_KERNEL_H_
