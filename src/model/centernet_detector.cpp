@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <atomic>
 #include <array>
 #include <chrono>
 #include <cmath>
@@ -29,6 +30,64 @@ constexpr const char* kDetectionsOutput = "tower_0/detections";
 constexpr const char* kKeypointsOutput = "tower_0/keypoints";
 constexpr const char* kSizesOutput = "tower_0/wh";
 constexpr int64_t kTopK = 100;  // rows of tower_0/detections
+
+// Pinned host buffers of one network input each, for photos decoded on the CPU and detected on
+// a GPU: Prepare resizes into one, Detect uploads it with its batch (an asynchronous copy that
+// pinned memory allows). A slot goes back when the last tensor viewing it dies: after Detect,
+// which waits for its batch, or unused. Pinned kChunk slots at a time, at most kMaxSlots
+// (384 MiB for 512x512 inputs); past that, Take says none. (Pinning a buffer per photo cost
+// gigabytes of page-locked memory and stalled every thread's CUDA calls while it was made.)
+class HostSlots : public std::enable_shared_from_this<HostSlots> {
+ public:
+  HostSlots(int64_t height, int64_t width) : height_(height), width_(width) {}
+
+  // A free slot as a float [height, width, 3] tensor; undefined when all are taken.
+  at::Tensor Take() {
+    float* slot = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (free_.empty() && chunks_.size() * kChunk < kMaxSlots) {
+        chunks_.push_back(at::empty({kChunk, height_, width_, 3}, at::TensorOptions().dtype(at::kFloat).pinned_memory(true)));
+        for (int64_t i = 0; i < kChunk; ++i) free_.push_back(chunks_.back()[i].data_ptr<float>());
+      }
+      if (free_.empty()) return {};
+      slot = free_.back();
+      free_.pop_back();
+    }
+    std::weak_ptr<HostSlots> pool = weak_from_this();
+    return at::from_blob(
+        slot, {height_, width_, 3},
+        [pool](void* data) {
+          if (auto slots = pool.lock()) slots->Return(static_cast<float*>(data));
+        },
+        at::TensorOptions().dtype(at::kFloat));
+  }
+
+ private:
+  static constexpr int64_t kChunk = 16;
+  static constexpr size_t kMaxSlots = 128;
+
+  void Return(float* slot) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(slot);
+  }
+
+  const int64_t height_, width_;
+  std::mutex mu_;
+  std::vector<at::Tensor> chunks_;  // GUARDED_BY(mu_)
+  std::vector<float*> free_;        // GUARDED_BY(mu_)
+};
+
+using Clock = std::chrono::steady_clock;
+
+// Seconds summed over calls, from any thread.
+struct Seconds {
+  std::atomic<int64_t> micros{0};
+  void Add(Clock::time_point since) {
+    micros += std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - since).count();
+  }
+  double value() const { return static_cast<double>(micros.load()) / 1e6; }
+};
 
 class CenternetDetector final : public Detector {
  public:
@@ -61,6 +120,14 @@ class CenternetDetector final : public Detector {
                                                         : "the graph's own tail decodes the heads");
   }
 
+  ~CenternetDetector() override {
+    if (times_.images > 0) {
+      spdlog::debug("{} on {}: {} images detected; batching {:.2f} s, network {:.2f} s, postprocessing {:.2f} s",
+                    info_.name, device_.name, times_.images.load(), times_.batching.value(), times_.network.value(),
+                    times_.postprocess.value());
+    }
+  }
+
   const ModelInfo& info() const override { return info_; }
   const engine::DeviceInfo& device() const override { return device_; }
 
@@ -80,58 +147,61 @@ class CenternetDetector final : public Detector {
         for (size_t begin = 0; begin < batch.size(); begin += chunk) {
           const std::vector<const RgbImage*> slice(batch.begin() + begin,
                                                    batch.begin() + std::min(batch.size(), begin + chunk));
+          auto start = Clock::now();
           const at::Tensor input = Batch(slice, options.pad_batch_to);
+          times_.batching.Add(start);
+          start = Clock::now();
           const auto forward = [this](const at::Tensor& x) { return Forward(x); };
           // The graph's own tail needs the host mid-graph, so only batched decoding is captured.
           parts.push_back(batched_decode_ ? graphs_->RunToHost(input, forward) : forward(input).to(at::kCPU));
+          times_.network.Add(start);
         }
       } catch (const ForwardFailed& e) {
         graph_status = e.status;
       }
     });
-    if (!graph_status.ok()) return graph_status;
-    if (!status.ok()) return status;
+    if (!graph_status.ok() || !status.ok()) {
+      // Uploads from the batch's host slots may still be queued: they end before the slots
+      // can serve again.
+      (void)engine::CatchTorch("centernet forward", [&] { stream_.Synchronize(); });
+      return graph_status.ok() ? status : graph_status;
+    }
+    const auto start = Clock::now();
     const at::Tensor raw = (parts.size() == 1 ? parts.front() : at::cat(parts, 0)).contiguous();
     std::vector<std::vector<Detection>> results;
     results.reserve(batch.size());
     for (size_t i = 0; i < batch.size(); ++i) {
       results.push_back(Postprocess(raw[static_cast<int64_t>(i)], *batch[i], options));
     }
+    times_.postprocess.Add(start);
+    times_.images += static_cast<int64_t>(batch.size());
     return results;
   }
 
-  // On a GPU the input is made there: GPU-decoded pixels are resized where they are, host
-  // pixels resized on this thread into a pinned buffer that is uploaded and reused once its
-  // upload is done (no thread waits for its own). (Pinning an input per queued photo cost
-  // gigabytes of page-locked memory and stalled every thread's CUDA calls while it was
-  // allocated; pageable uploads from 16 threads queued in the driver.) Detect then only
-  // gathers the batch on the GPU.
+  // On a GPU, GPU-decoded pixels are resized there, by one kernel on a stream of this call's
+  // own (Detect waits for `ready`). Host pixels are resized on this thread into a pinned slot
+  // (HostSlots), or plain memory when all are taken, and Detect uploads them with their batch:
+  // the CPU decoders that call this make no CUDA call, so they never hold a driver or
+  // allocator lock that the nvJPEG workers and the inference thread wait for.
   Status Prepare(RgbImage* image) const override {
     return engine::CatchTorch("centernet preprocessing", [&] {
       at::NoGradGuard no_grad;
       auto prepared = std::make_shared<PreparedInput>();
       prepared->model = info_.version;
-      if (device_.kind == engine::DeviceKind::kCuda) {
-        // On a stream of this call's own; Detect waits for `ready`.
+      if (device_.kind == engine::DeviceKind::kCuda && image->device_pixels) {
         const engine::DeviceStream stream(device_);
         auto on_stream = stream.Use();
         const c10::Device device = engine::ToTorchDevice(device_);
         const c10::Stream current = c10::impl::getDeviceGuardImpl(device.type())->getStream(device);
-        if (image->device_pixels) {
-          prepared->input = Input(*image);
-          // The decoded pixels go back to the allocator now, though the resize may still read them.
-          image->device_pixels->hwc.record_stream(current);
-        } else {
-          Staging staging = TakeStaging();
-          ResizeOnHost(*image, staging.buffer);
-          prepared->input = at::empty(staging.buffer.sizes(), staging.buffer.options().device(device).pinned_memory(false));
-          prepared->input.copy_(staging.buffer, /*non_blocking=*/true);
-          staging.uploaded = std::make_unique<c10::Event>(device.type());
-          staging.uploaded->record(current);
-          ReturnStaging(std::move(staging));
-        }
+        prepared->input = Input(*image);
+        // The decoded pixels go back to the allocator now, though the resize may still read them.
+        image->device_pixels->hwc.record_stream(current);
         prepared->ready = std::make_unique<c10::Event>(device.type());
         prepared->ready->record(current);
+      } else if (device_.kind == engine::DeviceKind::kCuda) {
+        prepared->input = host_slots_->Take();
+        if (!prepared->input.defined()) prepared->input = at::empty({info_.input_height, info_.input_width, 3}, at::kFloat);
+        ResizeOnHost(*image, prepared->input);
       } else {
         prepared->input = Input(*image);
       }
@@ -196,41 +266,6 @@ class CenternetDetector final : public Detector {
     at::Tensor out = at::empty({info_.input_height, info_.input_width, 3}, at::TensorOptions().dtype(at::kFloat));
     ResizeOnHost(image, out);
     return out;
-  }
-
-  // Pinned buffers of one input each, for Prepare's uploads, with the upload that last read
-  // each. A buffer whose upload is done serves again; else a new one is made, up to
-  // kStagingBuffers (then the oldest upload is waited for). Freed with the detector.
-  struct Staging {
-    at::Tensor buffer;
-    std::unique_ptr<c10::Event> uploaded;
-  };
-  static constexpr size_t kStagingBuffers = 32;
-
-  Staging TakeStaging() const {
-    Staging taken;
-    {
-      std::lock_guard<std::mutex> lock(staging_mu_);
-      auto free = std::find_if(staging_.begin(), staging_.end(),
-                               [](const Staging& s) { return !s.uploaded || s.uploaded->query(); });
-      if (free == staging_.end() && staging_made_ >= kStagingBuffers && !staging_.empty()) free = staging_.begin();
-      if (free != staging_.end()) {
-        taken = std::move(*free);
-        staging_.erase(free);
-      } else {
-        ++staging_made_;
-      }
-    }
-    // Done already, unless all were busy (c10::Event has no synchronize in LibTorch 1.13).
-    while (taken.uploaded && !taken.uploaded->query()) std::this_thread::sleep_for(std::chrono::microseconds(50));
-    if (!taken.buffer.defined()) {
-      taken.buffer = at::empty({info_.input_height, info_.input_width, 3}, at::TensorOptions().dtype(at::kFloat).pinned_memory(true));
-    }
-    return taken;
-  }
-  void ReturnStaging(Staging staging) const {
-    std::lock_guard<std::mutex> lock(staging_mu_);
-    staging_.push_back(std::move(staging));
   }
 
   // tf.image.resizeBilinear (legacy: align_corners = half_pixel_centers = false) of the photo
@@ -396,9 +431,11 @@ class CenternetDetector final : public Detector {
   bool batched_decode_ = false;  // set once at load (EnableBatchedDecodeIfExact)
   // Detect's work on a GPU; high priority: the only stream of that pool (see DeviceStream).
   engine::DeviceStream stream_{device_, /*high_priority=*/true};
-  mutable std::mutex staging_mu_;
-  mutable std::vector<Staging> staging_;  // GUARDED_BY(staging_mu_); see TakeStaging
-  mutable size_t staging_made_ = 0;       // GUARDED_BY(staging_mu_)
+  mutable struct {
+    Seconds batching, network, postprocess;
+    std::atomic<int64_t> images{0};
+  } times_;  // where Detect's time goes (-v)
+  std::shared_ptr<HostSlots> host_slots_ = std::make_shared<HostSlots>(info_.input_height, info_.input_width);
   mutable std::mutex taps_mu_;
   mutable std::map<std::array<int64_t, 5>, engine::ResizeTaps> taps_;  // GUARDED_BY(taps_mu_); see TapsOnDevice
   std::unique_ptr<engine::ForwardGraphs> graphs_ = std::make_unique<engine::ForwardGraphs>(device_);

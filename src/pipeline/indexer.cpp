@@ -252,14 +252,14 @@ class IndexRun {
     start_ = Clock::now();
     const auto& info = detectors_.front()->info();
     const int input_pixels = info.input_width * info.input_height;
-    prepared_bytes_ = static_cast<uint64_t>(input_pixels) * 3 * sizeof(float);
+    host_input_bytes_ = static_cast<uint64_t>(input_pixels) * 3 * sizeof(float);
     // A CUDA GPU works in its own memory: the host holds at most a batch's inputs. Elsewhere
     // (CPU, and MPS, whose memory is the host's) the detector's working memory is RSS.
     const bool cuda = detectors_.front()->device().kind == engine::DeviceKind::kCuda;
-    // There inputs wait in the GPU's memory, budgeted at the next power of two (3 MiB: 4) for
-    // the caching allocator's rounding and fragmentation.
-    if (cuda) prepared_bytes_ = PowerOfTwoAtLeast(prepared_bytes_);
-    per_image_infer_bytes_ = cuda ? prepared_bytes_ : static_cast<uint64_t>(input_pixels) * kInferenceBytesPerInputPixel;
+    // Inputs of nvJPEG's photos wait in the GPU's memory, budgeted at the next power of two
+    // (3 MiB: 4) for the caching allocator's rounding and fragmentation.
+    device_input_bytes_ = PowerOfTwoAtLeast(host_input_bytes_);
+    per_image_infer_bytes_ = cuda ? device_input_bytes_ : static_cast<uint64_t>(input_pixels) * kInferenceBytesPerInputPixel;
     // The detectors' working memory for a full batch each is reserved up front, so that
     // decoders can never take the room inference needs. Half the budget at most; the batch
     // shrinks to fit.
@@ -309,6 +309,11 @@ class IndexRun {
     if (!gpu_decoders_.empty()) summary->gpu_decoder = gpu_decoders_.front().decoder->backend();
     summary->read_decode_s = decode_time_.seconds();
     summary->gpu_decode_s = gpu_decode_time_.seconds();
+    if (cpu_phases_.files > 0) {
+      spdlog::debug("CPU decodes of {} images, summed: reading {:.2f} s, decoding {:.2f} s, preparing {:.2f} s",
+                    cpu_phases_.files.load(), cpu_phases_.read.seconds(), cpu_phases_.decode.seconds(),
+                    cpu_phases_.prepare.seconds());
+    }
     if (!gpu_decoders_.empty()) {
       spdlog::debug("nvJPEG workers, summed: reading {:.2f} s, nvJPEG {:.2f} s, preparing {:.2f} s, CPU fallback {:.2f} s",
                     gpu_phases_.read.seconds(), gpu_phases_.nvjpeg.seconds(), gpu_phases_.prepare.seconds(),
@@ -387,7 +392,9 @@ class IndexRun {
   WorkItem DecodeImageFile(const catalog::MediaRow& row, const model::Detector& detector) {
     std::vector<uint8_t> bytes;
     media::ImageInfo info;
+    const auto start = Clock::now();
     WorkItem item = ReadImageFile(row, &bytes, &info);
+    cpu_phases_.read.Add(start);
     if (item.status.ok()) DecodeOnCpu(&item, &bytes, info, detector);
     return item;
   }
@@ -449,7 +456,9 @@ class IndexRun {
                                        ", more than --max-memory allows");
         return;
       }
+      auto start = Clock::now();
       auto image = media::DecodeImage(bytes->data(), bytes->size(), options_.decode);
+      cpu_phases_.decode.Add(start);
       ReleaseBytes(bytes);
       if (!image.ok()) {
         budget_.Release(info.decode_bytes);
@@ -457,29 +466,23 @@ class IndexRun {
         return;
       }
       item->image = std::move(image).value();
+      start = Clock::now();
       Prepare(item, info.decode_bytes, detector);
+      cpu_phases_.prepare.Add(start);
+      ++cpu_phases_.files;
     } catch (const std::bad_alloc&) {
       item->status = OutOfMemory("allocation failed while decoding");
     }
   }
 
-  // The detector's own preprocessing, here on a decode thread (model::Detector::Prepare). The
-  // item then holds what it keeps (`acquired` host bytes were taken for it; the rest goes
-  // back). A CUDA detector keeps the input in its GPU's memory: that budget is taken first.
+  // The detector's own preprocessing, here on a decode thread (model::Detector::Prepare), of
+  // pixels decoded on the CPU. The item then holds what it keeps, on the host even for a GPU
+  // detector, which uploads inputs with their batch (`acquired` host bytes were taken for it;
+  // the rest goes back).
   void Prepare(WorkItem* item, uint64_t acquired, const model::Detector& detector) {
-    MemoryBudget* gpu = DeviceMemoryOf(detector);
-    if (gpu != nullptr && !gpu->Acquire(prepared_bytes_)) {
-      budget_.Release(acquired);
-      item->image.reset();
-      item->status = InvalidArgument("the prepared image does not fit the GPU's memory");
-      return;
-    }
     Status prepared = detector.Prepare(&*item->image);
-    const bool on_gpu = gpu != nullptr && prepared.ok() && item->image->prepared;
-    if (gpu != nullptr && !on_gpu) gpu->Release(prepared_bytes_);
-    const uint64_t held = on_gpu ? 0 : item->image->prepared ? prepared_bytes_ : item->image->pixels.size();
+    const uint64_t held = item->image->prepared ? host_input_bytes_ : item->image->pixels.size();
     if (!prepared.ok() || (held > acquired && !budget_.Acquire(held - acquired))) {
-      if (on_gpu) gpu->Release(prepared_bytes_);
       budget_.Release(acquired);
       item->image.reset();
       item->status = prepared.ok() ? InvalidArgument("the prepared image does not fit --max-memory") : prepared;
@@ -487,10 +490,6 @@ class IndexRun {
     }
     if (held < acquired) budget_.Release(acquired - held);
     item->bytes_held = held;
-    if (on_gpu) {
-      item->device_memory = gpu;
-      item->device_bytes_held = prepared_bytes_;
-    }
   }
 
   size_t LaneOf(const model::Detector* detector) const {
@@ -534,7 +533,7 @@ class IndexRun {
       gpu_phases_.read.Add(start);
       // nvJPEG's batch: the JPEGs read, as far as their pixels and inputs fit the GPU's share.
       const auto device_bytes = [&](size_t k) {
-        return static_cast<uint64_t>(infos[k].width) * infos[k].height * 3 + prepared_bytes_;
+        return static_cast<uint64_t>(infos[k].width) * infos[k].height * 3 + device_input_bytes_;
       };
       uint64_t batch_bytes = 0;
       for (size_t k = 0; k < rows.size(); ++k) {
@@ -556,9 +555,9 @@ class IndexRun {
       for (size_t j = 0; j < sent.size(); ++j) {
         const size_t k = sent[j];
         // The pixels go back to the GPU's allocator once prepared; the input stays until inference.
-        gpu_memory.Release(device_bytes(k) - prepared_bytes_);
+        gpu_memory.Release(device_bytes(k) - device_input_bytes_);
         if (!decoded[j].ok()) {
-          gpu_memory.Release(prepared_bytes_);
+          gpu_memory.Release(device_input_bytes_);
           spdlog::debug("{}: decoded on the CPU: {}", items[k].path, decoded[j].status().message());
           continue;
         }
@@ -567,9 +566,9 @@ class IndexRun {
         Status prepared = gpu.detector->Prepare(&*items[k].image);  // on its GPU; no host memory held
         if (prepared.ok()) {
           items[k].device_memory = &gpu_memory;
-          items[k].device_bytes_held = prepared_bytes_;
+          items[k].device_bytes_held = device_input_bytes_;
         } else {
-          gpu_memory.Release(prepared_bytes_);
+          gpu_memory.Release(device_input_bytes_);
           items[k].image.reset();
           items[k].status = prepared;
         }
@@ -840,7 +839,8 @@ class IndexRun {
 
   Clock::time_point start_;
   uint64_t per_image_infer_bytes_ = 0;
-  uint64_t prepared_bytes_ = 0;  // a prepared image's input, held until inference
+  uint64_t host_input_bytes_ = 0;    // a prepared input, held until inference, on the host
+  uint64_t device_input_bytes_ = 0;  // and on a GPU (nvJPEG's photos)
   std::atomic<size_t> next_jpeg_{0}, next_other_{0};
   std::atomic<int64_t> gpu_decoded_{0};
   std::atomic<int> decoders_allowed_{1};
@@ -857,6 +857,10 @@ class IndexRun {
   struct {
     TimeAccumulator read, nvjpeg, prepare, cpu;
   } gpu_phases_;  // where the nvJPEG workers' time goes (-v)
+  struct {
+    TimeAccumulator read, decode, prepare;  // read also counts files that are not decoded
+    std::atomic<int64_t> files{0};
+  } cpu_phases_;  // where CPU decodes' time goes (-v)
 };
 
 }  // namespace

@@ -169,6 +169,27 @@ TEST(GpuTest, PreparedImagesGiveTheSameAnswers) {
   for (size_t i = 0; i < images.size(); ++i) ExpectSame(want[i], got[i], 0.999f, 1e-5f, kPhotos[i]);
 }
 
+// Photos decoded on the CPU wait for the GPU in pinned slots (128 at most), then in plain
+// memory: both give the same answers.
+TEST(GpuTest, MorePreparedPhotosThanPinnedSlotsGiveTheSameAnswers) {
+  auto fp32 = Load("cuda", engine::Precision::kFp32);
+  ASSERT_TRUE(fp32);
+  const auto photos = Photos();
+  const auto want = DetectEach(*fp32, photos);
+  std::vector<RgbImage> images;
+  for (int i = 0; i < 150; ++i) images.push_back(photos[i % photos.size()]);
+  for (auto& image : images) ASSERT_OK(fp32->Prepare(&image));
+  for (size_t begin = 0; begin < images.size(); begin += 64) {
+    std::vector<const RgbImage*> batch;
+    for (size_t i = begin; i < std::min(images.size(), begin + 64); ++i) batch.push_back(&images[i]);
+    auto got = fp32->Detect(batch, {});
+    ASSERT_OK(got);
+    for (size_t i = 0; i < batch.size(); ++i) {
+      ExpectSame(want[(begin + i) % photos.size()], got->at(i), 0.98f, 0.005f, "photo " + std::to_string(begin + i));
+    }
+  }
+}
+
 // nvJPEG's photos are resized by one kernel that reads the stored pixels through their EXIF
 // orientation; the input it makes equals, bit for bit, the host resize of the upright pixels.
 TEST(GpuTest, GpuDecodedPhotosGiveTheHostResizesInputExactly) {
