@@ -34,10 +34,22 @@ std::string NvjpegError(nvjpegStatus_t status) {
 
 }  // namespace
 
+// One nvJPEG library context per GPU, shared by its workers (nvJPEG's handle is thread-safe;
+// starting the hardware backend is the slow part of making a decoder).
+struct GpuJpegDecoder::Library {
+  nvjpegHandle_t handle = nullptr;
+  std::string backend;
+  bool hardware = false;
+  ~Library() {
+    if (handle) nvjpegDestroy(handle);
+  }
+};
+
 struct GpuJpegDecoder::Impl {
   DeviceInfo device;
   std::optional<c10::cuda::CUDAStream> stream;
-  nvjpegHandle_t handle = nullptr;
+  std::shared_ptr<const Library> library;
+  nvjpegHandle_t handle = nullptr;  // library->handle
   nvjpegJpegState_t state = nullptr;
   nvjpegJpegStream_t parser = nullptr;  // headers, for the per-file support check
   std::string backend;
@@ -54,7 +66,6 @@ struct GpuJpegDecoder::Impl {
     }
     if (parser) nvjpegJpegStreamDestroy(parser);
     if (state) nvjpegJpegStateDestroy(state);
-    if (handle) nvjpegDestroy(handle);
   }
 
   // Header checks that keep a file out of a batch nvJPEG would fail as a whole.
@@ -81,29 +92,50 @@ struct GpuJpegDecoder::Impl {
 
 Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::Create(const DeviceInfo& device) {
   if (device.kind != DeviceKind::kCuda) return Unsupported("GPU JPEG decoding needs a CUDA device");
-  auto impl = std::make_unique<Impl>();
-  impl->device = device;
+  const auto start = std::chrono::steady_clock::now();
   c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device.index));
-  impl->stream = c10::cuda::getStreamFromPool(false, static_cast<c10::DeviceIndex>(device.index));
+  auto library = std::make_shared<Library>();
   // The hardware engine first; nvJPEG refuses it on GPUs without one.
   const std::pair<nvjpegBackend_t, const char*> backends[] = {
       {NVJPEG_BACKEND_HARDWARE, "hardware"}, {NVJPEG_BACKEND_GPU_HYBRID, "cuda"}, {NVJPEG_BACKEND_DEFAULT, "cuda"}};
   nvjpegStatus_t status = NVJPEG_STATUS_NOT_INITIALIZED;
   for (const auto& [backend, name] : backends) {
-    status = nvjpegCreateEx(backend, nullptr, nullptr, NVJPEG_FLAGS_DEFAULT, &impl->handle);
+    status = nvjpegCreateEx(backend, nullptr, nullptr, NVJPEG_FLAGS_DEFAULT, &library->handle);
     if (status == NVJPEG_STATUS_SUCCESS) {
-      impl->backend = name;
-      impl->hardware = backend == NVJPEG_BACKEND_HARDWARE;
+      library->backend = name;
+      library->hardware = backend == NVJPEG_BACKEND_HARDWARE;
       break;
     }
-    impl->handle = nullptr;
+    library->handle = nullptr;
   }
-  if (impl->handle == nullptr) return DeviceError(device.name + ": nvJPEG did not start: " + NvjpegError(status));
+  if (library->handle == nullptr) return DeviceError(device.name + ": nvJPEG did not start: " + NvjpegError(status));
+  auto decoder = Worker(device, std::move(library));
+  if (decoder.ok()) {
+    spdlog::debug("{}: nvJPEG on the {} backend, started in {:.2f} s", device.name, (*decoder)->backend(),
+                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  return decoder;
+}
+
+Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::AnotherWorker() const {
+  return Worker(impl_->device, impl_->library);
+}
+
+Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::Worker(const DeviceInfo& device,
+                                                              std::shared_ptr<const Library> library) {
+  c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device.index));
+  auto impl = std::make_unique<Impl>();
+  impl->device = device;
+  impl->stream = c10::cuda::getStreamFromPool(false, static_cast<c10::DeviceIndex>(device.index));
+  impl->handle = library->handle;
+  impl->backend = library->backend;
+  impl->hardware = library->hardware;
+  impl->library = std::move(library);
+  nvjpegStatus_t status;
   if ((status = nvjpegJpegStateCreate(impl->handle, &impl->state)) != NVJPEG_STATUS_SUCCESS ||
       (status = nvjpegJpegStreamCreate(impl->handle, &impl->parser)) != NVJPEG_STATUS_SUCCESS) {
     return DeviceError(device.name + ": nvJPEG did not start: " + NvjpegError(status));
   }
-  spdlog::debug("{}: nvJPEG on the {} backend", device.name, impl->backend);
   return std::unique_ptr<GpuJpegDecoder>(new GpuJpegDecoder(std::move(impl)));
 }
 
@@ -189,6 +221,10 @@ struct GpuJpegDecoder::Impl {
 };
 
 Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::Create(const DeviceInfo&) {
+  return Unsupported("GPU JPEG decoding needs a CUDA build of mediadex (docs/gpu.md)");
+}
+
+Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::AnotherWorker() const {
   return Unsupported("GPU JPEG decoding needs a CUDA build of mediadex (docs/gpu.md)");
 }
 

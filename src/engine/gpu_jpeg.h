@@ -9,7 +9,8 @@
 //   // images[i]: an RgbImage with device_pixels, or why nvJPEG refused that file (decode it on
 //   // the CPU instead: progressive JPEGs on the hardware decoder, CMYK, damaged files ...).
 //
-// Thread safety: one thread at a time per decoder; make one per GPU.
+// Thread safety: one thread at a time per decoder; more workers on one GPU come from
+// AnotherWorker, which shares the GPU's nvJPEG context.
 #ifndef MEDIADEX_ENGINE_GPU_JPEG_H_
 #define MEDIADEX_ENGINE_GPU_JPEG_H_
 
@@ -36,6 +37,8 @@ class GpuJpegDecoder {
   // Unsupported when this build has no CUDA or `device` is not a CUDA GPU; DeviceError when
   // nvJPEG cannot start there.
   static Result<std::unique_ptr<GpuJpegDecoder>> Create(const DeviceInfo& device);
+  // A decoder for another thread on the same GPU, sharing this one's nvJPEG context.
+  Result<std::unique_ptr<GpuJpegDecoder>> AnotherWorker() const;
   ~GpuJpegDecoder();
   GpuJpegDecoder(const GpuJpegDecoder&) = delete;
   GpuJpegDecoder& operator=(const GpuJpegDecoder&) = delete;
@@ -50,6 +53,8 @@ class GpuJpegDecoder {
  private:
   struct Impl;
   explicit GpuJpegDecoder(std::unique_ptr<Impl> impl);
+  struct Library;  // a GPU's nvJPEG context, shared by its workers
+  static Result<std::unique_ptr<GpuJpegDecoder>> Worker(const DeviceInfo& device, std::shared_ptr<const Library> library);
   std::unique_ptr<Impl> impl_;
 };
 

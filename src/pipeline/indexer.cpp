@@ -309,6 +309,7 @@ class IndexRun {
     if (!gpu_decoders_.empty()) summary->gpu_decoder = gpu_decoders_.front().decoder->backend();
     summary->read_decode_s = decode_time_.seconds();
     summary->gpu_decode_s = gpu_decode_time_.seconds();
+    spdlog::debug("inference waited {:.2f} s for decoded photos", infer_wait_time_.seconds());
     if (cpu_phases_.files > 0) {
       spdlog::debug("CPU decodes of {} images, summed: reading {:.2f} s, decoding {:.2f} s, preparing {:.2f} s",
                     cpu_phases_.files.load(), cpu_phases_.read.seconds(), cpu_phases_.decode.seconds(),
@@ -662,7 +663,7 @@ class IndexRun {
   // ---- batcher + detector: one loop per inference worker ----------------------------------
   void InferLoop(const model::Detector& detector) {
     BoundedQueue<WorkItem>& decoded = *decoded_[LaneOf(&detector)];
-    while (auto first = decoded.Pop()) {
+    for (auto waiting = Clock::now(); auto first = decoded.Pop(); waiting = Clock::now()) {
       std::vector<WorkItem> batch;
       batch.push_back(std::move(*first));
       // Fill the batch with what is ready; do not wait long for stragglers.
@@ -671,6 +672,7 @@ class IndexRun {
         if (!more) break;
         batch.push_back(std::move(*more));
       }
+      infer_wait_time_.Add(waiting);
       const auto start = Clock::now();
       std::vector<catalog::MediaResult> out;
       DetectItems(detector, batch, &out);
@@ -854,6 +856,7 @@ class IndexRun {
   std::unordered_map<int64_t, std::string> path_by_id_;    // writer thread only
   Status writer_status_;                                   // writer thread only until joined
   TimeAccumulator decode_time_, gpu_decode_time_, infer_time_, write_time_;
+  TimeAccumulator infer_wait_time_;  // inference waiting for decoded photos (-v)
   struct {
     TimeAccumulator read, nvjpeg, prepare, cpu;
   } gpu_phases_;  // where the nvJPEG workers' time goes (-v)
@@ -881,8 +884,9 @@ static Result<std::vector<GpuDecoder>> StartGpuDecoders(const std::vector<const 
   std::unordered_set<std::string> seen;
   for (const model::Detector* d : detectors) {
     if (d->device().kind != engine::DeviceKind::kCuda || !seen.insert(d->device().name).second) continue;
+    const size_t first = started.size();  // this GPU's first worker; the others share its context
     for (int i = 0; i < workers_per_gpu; ++i) {
-      auto decoder = engine::GpuJpegDecoder::Create(d->device());
+      auto decoder = i == 0 ? engine::GpuJpegDecoder::Create(d->device()) : started[first].decoder->AnotherWorker();
       if (!decoder.ok()) {
         if (mode == JpegDecode::kGpu) return decoder.status().WithContext("--decode gpu");
         spdlog::info("{}: JPEGs are decoded on the CPU ({})", d->device().name, decoder.status().message());
