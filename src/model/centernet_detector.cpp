@@ -13,7 +13,6 @@
 #include <map>
 #include <mutex>
 #include <stdexcept>
-#include <thread>
 #include <vector>
 
 #include "core/hash.h"
@@ -30,53 +29,6 @@ constexpr const char* kDetectionsOutput = "tower_0/detections";
 constexpr const char* kKeypointsOutput = "tower_0/keypoints";
 constexpr const char* kSizesOutput = "tower_0/wh";
 constexpr int64_t kTopK = 100;  // rows of tower_0/detections
-
-// Pinned host buffers of one network input each, for photos decoded on the CPU and detected on
-// a GPU: Prepare resizes into one, Detect uploads it with its batch (an asynchronous copy that
-// pinned memory allows). A slot goes back when the last tensor viewing it dies: after Detect,
-// which waits for its batch, or unused. Pinned kChunk slots at a time, at most kMaxSlots
-// (384 MiB for 512x512 inputs); past that, Take says none. (Pinning a buffer per photo cost
-// gigabytes of page-locked memory and stalled every thread's CUDA calls while it was made.)
-class HostSlots : public std::enable_shared_from_this<HostSlots> {
- public:
-  HostSlots(int64_t height, int64_t width) : height_(height), width_(width) {}
-
-  // A free slot as a float [height, width, 3] tensor; undefined when all are taken.
-  at::Tensor Take() {
-    float* slot = nullptr;
-    {
-      std::lock_guard<std::mutex> lock(mu_);
-      if (free_.empty() && chunks_.size() * kChunk < kMaxSlots) {
-        chunks_.push_back(at::empty({kChunk, height_, width_, 3}, at::TensorOptions().dtype(at::kFloat).pinned_memory(true)));
-        for (int64_t i = 0; i < kChunk; ++i) free_.push_back(chunks_.back()[i].data_ptr<float>());
-      }
-      if (free_.empty()) return {};
-      slot = free_.back();
-      free_.pop_back();
-    }
-    std::weak_ptr<HostSlots> pool = weak_from_this();
-    return at::from_blob(
-        slot, {height_, width_, 3},
-        [pool](void* data) {
-          if (auto slots = pool.lock()) slots->Return(static_cast<float*>(data));
-        },
-        at::TensorOptions().dtype(at::kFloat));
-  }
-
- private:
-  static constexpr int64_t kChunk = 16;
-  static constexpr size_t kMaxSlots = 128;
-
-  void Return(float* slot) {
-    std::lock_guard<std::mutex> lock(mu_);
-    free_.push_back(slot);
-  }
-
-  const int64_t height_, width_;
-  std::mutex mu_;
-  std::vector<at::Tensor> chunks_;  // GUARDED_BY(mu_)
-  std::vector<float*> free_;        // GUARDED_BY(mu_)
-};
 
 using Clock = std::chrono::steady_clock;
 
@@ -160,12 +112,8 @@ class CenternetDetector final : public Detector {
         graph_status = e.status;
       }
     });
-    if (!graph_status.ok() || !status.ok()) {
-      // Uploads from the batch's host slots may still be queued: they end before the slots
-      // can serve again.
-      (void)engine::CatchTorch("centernet forward", [&] { stream_.Synchronize(); });
-      return graph_status.ok() ? status : graph_status;
-    }
+    if (!graph_status.ok()) return graph_status;
+    if (!status.ok()) return status;
     const auto start = Clock::now();
     const at::Tensor raw = (parts.size() == 1 ? parts.front() : at::cat(parts, 0)).contiguous();
     std::vector<std::vector<Detection>> results;
@@ -178,11 +126,10 @@ class CenternetDetector final : public Detector {
     return results;
   }
 
-  // On a GPU, GPU-decoded pixels are resized there, by one kernel on a stream of this call's
-  // own (Detect waits for `ready`). Host pixels are resized on this thread into a pinned slot
-  // (HostSlots), or plain memory when all are taken, and Detect uploads them with their batch:
-  // the CPU decoders that call this make no CUDA call, so they never hold a driver or
-  // allocator lock that the nvJPEG workers and the inference thread wait for.
+  // GPU-decoded pixels are resized on their GPU, by one kernel on a stream of this call's own
+  // (Detect waits for `ready`). Host pixels are resized here into host memory, with no device
+  // call, so decode threads never hold a driver or allocator lock that the nvJPEG workers and
+  // the inference thread wait for; on a GPU, Upload or Detect moves them there.
   Status Prepare(RgbImage* image) const override {
     return engine::CatchTorch("centernet preprocessing", [&] {
       at::NoGradGuard no_grad;
@@ -191,17 +138,10 @@ class CenternetDetector final : public Detector {
       if (device_.kind == engine::DeviceKind::kCuda && image->device_pixels) {
         const engine::DeviceStream stream(device_);
         auto on_stream = stream.Use();
-        const c10::Device device = engine::ToTorchDevice(device_);
-        const c10::Stream current = c10::impl::getDeviceGuardImpl(device.type())->getStream(device);
         prepared->input = Input(*image);
         // The decoded pixels go back to the allocator now, though the resize may still read them.
-        image->device_pixels->hwc.record_stream(current);
-        prepared->ready = std::make_unique<c10::Event>(device.type());
-        prepared->ready->record(current);
-      } else if (device_.kind == engine::DeviceKind::kCuda) {
-        prepared->input = host_slots_->Take();
-        if (!prepared->input.defined()) prepared->input = at::empty({info_.input_height, info_.input_width, 3}, at::kFloat);
-        ResizeOnHost(*image, prepared->input);
+        image->device_pixels->hwc.record_stream(CurrentStream());
+        prepared->ready = ReadyEvent();
       } else {
         prepared->input = Input(*image);
       }
@@ -211,11 +151,42 @@ class CenternetDetector final : public Detector {
     });
   }
 
+  bool UploadsPreparedInputs() const override { return device_.kind == engine::DeviceKind::kCuda; }
+
+  // A host input to the GPU on a stream of this call's own (an upload thread's; Detect waits
+  // for `ready`). From pageable memory the copy is staged by the driver before this returns.
+  Status Upload(RgbImage* image) const override {
+    if (!UploadsPreparedInputs() || !image->prepared || image->prepared->input.is_cuda()) return Status::Ok();
+    return engine::CatchTorch("centernet upload", [&] {
+      const engine::DeviceStream stream(device_);
+      auto on_stream = stream.Use();
+      auto uploaded = std::make_shared<PreparedInput>();
+      uploaded->model = image->prepared->model;
+      uploaded->input = image->prepared->input.to(engine::ToTorchDevice(device_), /*non_blocking=*/true);
+      uploaded->ready = ReadyEvent();
+      image->prepared = std::move(uploaded);
+    });
+  }
+
  private:
   struct ForwardFailed : std::runtime_error {
     explicit ForwardFailed(Status s) : std::runtime_error(s.message()), status(std::move(s)) {}
     Status status;
   };
+
+  // The calling thread's current stream on this detector's device.
+  c10::Stream CurrentStream() const {
+    const c10::Device device = engine::ToTorchDevice(device_);
+    return c10::impl::getDeviceGuardImpl(device.type())->getStream(device);
+  }
+
+  // An event at the end of the work queued so far on the current stream.
+  std::unique_ptr<c10::Event> ReadyEvent() const {
+    const c10::Stream current = CurrentStream();
+    auto ready = std::make_unique<c10::Event>(current.device_type());
+    ready->record(current);
+    return ready;
+  }
 
   // The network on a batch on the device -> [B, 100, 6] rows (see DecodeHeads), float.
   at::Tensor Forward(const at::Tensor& input) const {
@@ -435,7 +406,6 @@ class CenternetDetector final : public Detector {
     Seconds batching, network, postprocess;
     std::atomic<int64_t> images{0};
   } times_;  // where Detect's time goes (-v)
-  std::shared_ptr<HostSlots> host_slots_ = std::make_shared<HostSlots>(info_.input_height, info_.input_width);
   mutable std::mutex taps_mu_;
   mutable std::map<std::array<int64_t, 5>, engine::ResizeTaps> taps_;  // GUARDED_BY(taps_mu_); see TapsOnDevice
   std::unique_ptr<engine::ForwardGraphs> graphs_ = std::make_unique<engine::ForwardGraphs>(device_);

@@ -77,10 +77,22 @@ class Detector {
   // (a decode worker), so that Detect only batches and runs the network. May replace the
   // pixels with `image->prepared`; Detect accepts images either way, and so does any detector
   // of the same model on another device. Where the input lives is the detector's choice
-  // (CenterNet: in the memory of its device, a CUDA GPU's included; callers budget for it).
+  // (CenterNet: on the host for host pixels, making no device call, and on its GPU for
+  // GPU-decoded ones; callers budget for it).
   // The default keeps host pixels and copies GPU-decoded ones (device_pixels) to the host.
   // Errors: OutOfMemory, DeviceError.
   virtual Status Prepare(RgbImage* image) const;
+
+  // True when Upload moves prepared inputs that Prepare left on the host into the device's
+  // memory (CenterNet on CUDA). A pipeline then uploads on a thread of its own, so decode
+  // workers never wait for the device or hold its driver's locks, and Detect only gathers.
+  virtual bool UploadsPreparedInputs() const { return false; }
+  // Moves `image`'s prepared input to the device, on the calling thread. Detect accepts images
+  // either way. Errors: OutOfMemory, DeviceError.
+  virtual Status Upload(RgbImage* image) const {
+    (void)image;
+    return Status::Ok();
+  }
 };
 
 // Loads the model at spec.path onto `device`. Errors name the model file and, for graph

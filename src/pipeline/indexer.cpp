@@ -184,10 +184,10 @@ struct WorkItem {
   bool last_frame = true;       // for videos: the final item of this file
 };
 
-// nvJPEG on one GPU, and the detector there that prepares what it decodes.
-struct GpuDecoder {
-  std::unique_ptr<engine::GpuJpegDecoder> decoder;
+// nvJPEG workers to start on one GPU, and the detector there that prepares what they decode.
+struct GpuDecodePlan {
   const model::Detector* detector = nullptr;
+  int workers = 1;
 };
 
 void LowerThisThreadsPriority(int nice) {
@@ -212,11 +212,11 @@ bool HasJpegExtension(const std::string& path) {
 
 class IndexRun {
  public:
-  IndexRun(std::vector<const model::Detector*> detectors, std::vector<GpuDecoder> gpu_decoders,
+  IndexRun(std::vector<const model::Detector*> detectors, std::vector<GpuDecodePlan> gpu_plans,
            catalog::Catalog& catalog, const IndexOptions& options, int64_t model_id, int64_t run_id,
            std::vector<catalog::MediaRow> pending, uint64_t budget_bytes)
       : detectors_(std::move(detectors)),
-        gpu_decoders_(std::move(gpu_decoders)),
+        gpu_plans_(std::move(gpu_plans)),
         catalog_(catalog),
         options_(options),
         model_id_(model_id),
@@ -231,6 +231,9 @@ class IndexRun {
       if (std::find(lanes_.begin(), lanes_.end(), d) != lanes_.end()) continue;
       lanes_.push_back(d);
       decoded_.push_back(std::make_unique<BoundedQueue<WorkItem>>(QueueCapacity(detectors_, batch_limit_)));
+      uploads_.push_back(d->UploadsPreparedInputs()
+                             ? std::make_unique<BoundedQueue<WorkItem>>(static_cast<size_t>(std::max(4, 2 * batch_limit_)))
+                             : nullptr);
     }
     // Each CUDA GPU's share for decoded pixels and the prepared inputs waiting for its detector.
     for (const model::Detector* d : detectors_) {
@@ -242,7 +245,7 @@ class IndexRun {
     // With GPU decoders, JPEGs (by name; the content is checked) form a list of their own:
     // GPU decoders take only those, CPU decoders everything else first.
     for (size_t i = 0; i < pending_.size(); ++i) {
-      const bool jpeg = !gpu_decoders_.empty() && pending_[i].kind == catalog::MediaKind::kImage &&
+      const bool jpeg = !gpu_plans_.empty() && pending_[i].kind == catalog::MediaKind::kImage &&
                         HasJpegExtension(pending_[i].path);
       (jpeg ? jpegs_ : others_).push_back(i);
     }
@@ -278,13 +281,21 @@ class IndexRun {
     std::thread writer([&] { WriterLoop(); });
     std::vector<std::thread> decoders;
     for (int i = 0; i < decoders_allowed_; ++i) decoders.emplace_back([this, i] { DecodeLoop(i); });
-    for (auto& gpu : gpu_decoders_) decoders.emplace_back([this, &gpu] { GpuDecodeLoop(gpu); });
+    for (const auto& plan : gpu_plans_) decoders.emplace_back([this, &plan] { GpuDecodeLoop(plan); });
+    std::vector<std::thread> uploaders;
+    for (size_t lane = 0; lane < lanes_.size(); ++lane) {
+      if (uploads_[lane]) uploaders.emplace_back([this, lane] { UploadLoop(lane); });
+    }
     std::thread closer([&] {
       for (auto& t : decoders) t.join();
       retried_ = true;
       while (auto row = retry_.PopFor(std::chrono::milliseconds(0))) {
-        decoded_.front()->Push(DecodeImageFile(*row, *lanes_.front()));
+        Inbox(0).Push(DecodeImageFile(*row, *lanes_.front()));
       }
+      for (auto& queue : uploads_) {
+        if (queue) queue->Close();
+      }
+      for (auto& t : uploaders) t.join();
       for (auto& queue : decoded_) queue->Close();
       spdlog::debug("every file decoded {:.2f} s into the run", Since(start_));
     });
@@ -304,9 +315,12 @@ class IndexRun {
     summary->failed = committed_failed_;
     summary->video_frames = video_frames_.load();
     summary->decode_workers = std::max(1, options_.concurrency);
-    summary->gpu_decode_workers = static_cast<int>(gpu_decoders_.size());
     summary->gpu_decoded = gpu_decoded_.load();
-    if (!gpu_decoders_.empty()) summary->gpu_decoder = gpu_decoders_.front().decoder->backend();
+    {
+      std::lock_guard<std::mutex> lock(gpu_start_mu_);
+      summary->gpu_decode_workers = gpu_workers_started_;
+      summary->gpu_decoder = gpu_backend_;
+    }
     summary->read_decode_s = decode_time_.seconds();
     summary->gpu_decode_s = gpu_decode_time_.seconds();
     spdlog::debug("inference waited {:.2f} s for decoded photos", infer_wait_time_.seconds());
@@ -315,7 +329,7 @@ class IndexRun {
                     cpu_phases_.files.load(), cpu_phases_.read.seconds(), cpu_phases_.decode.seconds(),
                     cpu_phases_.prepare.seconds());
     }
-    if (!gpu_decoders_.empty()) {
+    if (summary->gpu_decode_workers > 0) {
       spdlog::debug("nvJPEG workers, summed: reading {:.2f} s, nvJPEG {:.2f} s, preparing {:.2f} s, CPU fallback {:.2f} s",
                     gpu_phases_.read.seconds(), gpu_phases_.nvjpeg.seconds(), gpu_phases_.prepare.seconds(),
                     gpu_phases_.cpu.seconds());
@@ -325,7 +339,9 @@ class IndexRun {
     summary->final_batch_size = batch_size_;
     summary->budget_bytes = budget_.limit();
     summary->cancelled = Cancelled();
-    return writer_status_;
+    if (!writer_status_.ok()) return writer_status_;
+    std::lock_guard<std::mutex> lock(gpu_start_mu_);
+    return gpu_start_error_;
   }
 
  private:
@@ -356,14 +372,14 @@ class IndexRun {
     if (!gpu) {
       const size_t i = next_other_.fetch_add(1);
       if (i < others_.size()) return &pending_[others_[i]];
-      if (options_.jpeg_decode == JpegDecode::kGpu && !gpu_decoders_.empty()) return nullptr;
+      if (options_.jpeg_decode == JpegDecode::kGpu && !gpu_plans_.empty()) return nullptr;
     }
     const size_t i = next_jpeg_.fetch_add(1);
     return i < jpegs_.size() ? &pending_[jpegs_[i]] : nullptr;
   }
 
   void DecodeLoop(int worker) {
-    if (!gpu_decoders_.empty()) LowerThisThreadsPriority(kCpuDecoderNiceWithGpu);
+    if (!gpu_plans_.empty()) LowerThisThreadsPriority(kCpuDecoderNiceWithGpu);
     // The detector that prepares this worker's photos: with several GPUs, each takes its share.
     const size_t lane = static_cast<size_t>(worker) % lanes_.size();
     const model::Detector& detector = *lanes_[lane];
@@ -384,7 +400,7 @@ class IndexRun {
           decode_time_.Add(start);
           return;
         }
-        decoded_[lane]->Push(std::move(item));
+        Inbox(lane).Push(std::move(item));
       }
       decode_time_.Add(start);
     }
@@ -504,8 +520,42 @@ class IndexRun {
   }
 
   // ---- GPU decode stage: nvJPEG workers (--nvjpeg-workers per GPU), a batch of JPEGs each --
-  void GpuDecodeLoop(GpuDecoder& gpu) {
-    MemoryBudget& gpu_memory = *DeviceMemoryOf(*gpu.detector);
+  // One thread per GPU starts nvJPEG there (~0.6 s on an H100, while the CPU decoders already
+  // work), then runs the plan's workers, which share that context. If nvJPEG cannot start,
+  // --decode auto leaves the JPEGs to the CPU decoders; --decode gpu fails the run.
+  void GpuDecodeLoop(const GpuDecodePlan& plan) {
+    const engine::DeviceInfo& device = plan.detector->device();
+    std::vector<std::unique_ptr<engine::GpuJpegDecoder>> workers;
+    auto first = engine::GpuJpegDecoder::Create(device);
+    for (int i = 1; first.ok() && i < plan.workers; ++i) {
+      auto another = (*first)->AnotherWorker();
+      if (!another.ok()) break;
+      workers.push_back(std::move(another).value());
+    }
+    {
+      std::lock_guard<std::mutex> lock(gpu_start_mu_);
+      if (!first.ok()) {
+        if (options_.jpeg_decode == JpegDecode::kGpu) {
+          if (gpu_start_error_.ok()) gpu_start_error_ = first.status().WithContext("--decode gpu");
+        } else {
+          spdlog::info("{}: JPEGs are decoded on the CPU ({})", device.name, first.status().message());
+        }
+        return;
+      }
+      workers.insert(workers.begin(), std::move(first).value());
+      gpu_workers_started_ += static_cast<int>(workers.size());
+      gpu_backend_ = workers.front()->backend();
+    }
+    std::vector<std::thread> threads;
+    for (size_t i = 1; i < workers.size(); ++i) {
+      threads.emplace_back([this, &workers, &plan, i] { DecodeJpegBatches(*workers[i], *plan.detector); });
+    }
+    DecodeJpegBatches(*workers.front(), *plan.detector);
+    for (auto& t : threads) t.join();
+  }
+
+  void DecodeJpegBatches(engine::GpuJpegDecoder& decoder, const model::Detector& detector) {
+    MemoryBudget& gpu_memory = *DeviceMemoryOf(detector);
     while (!Cancelled()) {
       std::vector<const catalog::MediaRow*> rows;
       while (static_cast<int>(rows.size()) < batch_size_) {
@@ -549,7 +599,7 @@ class IndexRun {
         inputs.clear();
         sent.clear();
       }
-      std::vector<Result<RgbImage>> decoded = gpu.decoder->Decode(inputs);
+      std::vector<Result<RgbImage>> decoded = decoder.Decode(inputs);
       gpu_phases_.nvjpeg.Add(phase);
       phase = Clock::now();
       std::vector<bool> done(rows.size(), false);
@@ -564,7 +614,7 @@ class IndexRun {
         }
         ReleaseBytes(&bytes[k]);
         items[k].image = std::move(decoded[j]).value();
-        Status prepared = gpu.detector->Prepare(&*items[k].image);  // on its GPU; no host memory held
+        Status prepared = detector.Prepare(&*items[k].image);  // on its GPU; no host memory held
         if (prepared.ok()) {
           items[k].device_memory = &gpu_memory;
           items[k].device_bytes_held = device_input_bytes_;
@@ -581,17 +631,18 @@ class IndexRun {
       // What nvJPEG refused, what did not fit the GPU's share, and what is no JPEG inside is
       // decoded here on the CPU, quietly.
       for (size_t k = 0; k < rows.size(); ++k) {
-        if (!done[k] && items[k].status.ok()) DecodeOnCpu(&items[k], &bytes[k], infos[k], *gpu.detector);
+        if (!done[k] && items[k].status.ok()) DecodeOnCpu(&items[k], &bytes[k], infos[k], detector);
       }
       gpu_phases_.cpu.Add(phase);
       gpu_decode_time_.Add(start);
-      for (auto& item : items) decoded_[LaneOf(gpu.detector)]->Push(std::move(item));
+      const size_t lane = LaneOf(&detector);
+      for (size_t k = 0; k < items.size(); ++k) (done[k] ? *decoded_[lane] : Inbox(lane)).Push(std::move(items[k]));
     }
   }
 
   void DecodeVideo(const catalog::MediaRow& row, size_t lane) {
     const model::Detector& detector = *lanes_[lane];
-    BoundedQueue<WorkItem>& decoded = *decoded_[lane];
+    BoundedQueue<WorkItem>& decoded = Inbox(lane);
     int pushed = 0;  // frames handed to the detectors so far
     auto push_failure = [&](const Status& status) {
       WorkItem item;
@@ -657,6 +708,36 @@ class IndexRun {
       item.is_video = true;
       item.meta = meta;
       decoded.Push(std::move(item));
+    }
+  }
+
+  // Where a decoder hands a CPU-decoded photo of `lane`: its upload queue if it has one, else
+  // the detector's queue.
+  BoundedQueue<WorkItem>& Inbox(size_t lane) { return uploads_[lane] ? *uploads_[lane] : *decoded_[lane]; }
+
+  // ---- upload stage: one thread per GPU whose detector UploadsPreparedInputs ---------------
+  // CPU-prepared inputs move into the GPU's memory (its budget) here, at normal priority, so
+  // CPU decoders make no CUDA call and Detect only gathers its batch. An input that cannot
+  // move stays on the host; Detect uploads it itself.
+  void UploadLoop(size_t lane) {
+    const model::Detector& detector = *lanes_[lane];
+    MemoryBudget* gpu_memory = DeviceMemoryOf(detector);  // none: the device shares the host's
+    const uint64_t device_bytes = gpu_memory != nullptr ? device_input_bytes_ : 0;
+    while (auto item = uploads_[lane]->Pop()) {
+      if (item->status.ok() && item->image && item->image->prepared &&
+          (gpu_memory == nullptr || gpu_memory->Acquire(device_bytes))) {
+        const Status uploaded = detector.Upload(&*item->image);
+        if (uploaded.ok()) {
+          budget_.Release(item->bytes_held);
+          item->bytes_held = 0;
+          item->device_memory = gpu_memory;
+          item->device_bytes_held = device_bytes;
+        } else {
+          if (gpu_memory != nullptr) gpu_memory->Release(device_bytes);
+          spdlog::debug("{}: input left on the host: {}", item->path, uploaded.message());
+        }
+      }
+      decoded_[lane]->Push(std::move(*item));
     }
   }
 
@@ -824,7 +905,11 @@ class IndexRun {
   };
 
   const std::vector<const model::Detector*> detectors_;
-  std::vector<GpuDecoder> gpu_decoders_;
+  std::vector<GpuDecodePlan> gpu_plans_;
+  std::mutex gpu_start_mu_;
+  int gpu_workers_started_ = 0;  // GUARDED_BY(gpu_start_mu_)
+  std::string gpu_backend_;      // GUARDED_BY(gpu_start_mu_)
+  Status gpu_start_error_;       // GUARDED_BY(gpu_start_mu_); --decode gpu only
   catalog::Catalog& catalog_;
   const IndexOptions& options_;
   const int64_t model_id_;
@@ -836,6 +921,7 @@ class IndexRun {
   const int batch_limit_;  // the configured batch, capped on the CPU (BatchLimit)
   std::vector<const model::Detector*> lanes_;  // distinct detectors; decoded_[i] feeds lanes_[i]
   std::vector<std::unique_ptr<BoundedQueue<WorkItem>>> decoded_;
+  std::vector<std::unique_ptr<BoundedQueue<WorkItem>>> uploads_;  // per lane; nullptr: no upload stage
   BoundedQueue<std::vector<catalog::MediaResult>> results_;
   BoundedQueue<catalog::MediaRow> retry_{1 << 16};
 
@@ -875,30 +961,21 @@ Result<JpegDecode> ParseJpegDecode(const std::string& name) {
   return InvalidArgument("decode must be cpu, gpu or auto, not '" + name + "'");
 }
 
-// nvJPEG on each CUDA device among the detectors' (--decode gpu|auto). With gpu, a device
-// without it is an error; with auto, a note, and its JPEGs are decoded on the CPU.
-static Result<std::vector<GpuDecoder>> StartGpuDecoders(const std::vector<const model::Detector*>& detectors,
-                                                        JpegDecode mode, int workers_per_gpu) {
-  std::vector<GpuDecoder> started;
-  if (mode == JpegDecode::kCpu) return started;
+// nvJPEG workers for each CUDA device among the detectors' (--decode gpu|auto); the run starts
+// them. --decode gpu without a CUDA detector is an error.
+static Result<std::vector<GpuDecodePlan>> PlanGpuDecoders(const std::vector<const model::Detector*>& detectors,
+                                                          JpegDecode mode, int workers_per_gpu) {
+  std::vector<GpuDecodePlan> plans;
+  if (mode == JpegDecode::kCpu) return plans;
   std::unordered_set<std::string> seen;
   for (const model::Detector* d : detectors) {
     if (d->device().kind != engine::DeviceKind::kCuda || !seen.insert(d->device().name).second) continue;
-    const size_t first = started.size();  // this GPU's first worker; the others share its context
-    for (int i = 0; i < workers_per_gpu; ++i) {
-      auto decoder = i == 0 ? engine::GpuJpegDecoder::Create(d->device()) : started[first].decoder->AnotherWorker();
-      if (!decoder.ok()) {
-        if (mode == JpegDecode::kGpu) return decoder.status().WithContext("--decode gpu");
-        spdlog::info("{}: JPEGs are decoded on the CPU ({})", d->device().name, decoder.status().message());
-        break;
-      }
-      started.push_back({std::move(decoder).value(), d});
-    }
+    plans.push_back({d, std::max(1, workers_per_gpu)});
   }
-  if (started.empty() && mode == JpegDecode::kGpu) {
+  if (plans.empty() && mode == JpegDecode::kGpu) {
     return InvalidArgument("--decode gpu needs the detector on a CUDA device (--device cuda)");
   }
-  return started;
+  return plans;
 }
 
 std::string ResultSettings(const model::DetectOptions& detect, const std::string& preprocess) {
@@ -960,8 +1037,8 @@ Result<IndexSummary> RunIndex(const std::vector<const model::Detector*>& detecto
   }
   const uint64_t budget = options.max_memory - resident - kRuntimeSlackBytes;
 
-  auto gpu_decoders = StartGpuDecoders(detectors, options.jpeg_decode, std::max(1, options.nvjpeg_workers));
-  if (!gpu_decoders.ok()) return gpu_decoders.status();
+  auto gpu_plans = PlanGpuDecoders(detectors, options.jpeg_decode, options.nvjpeg_workers);
+  if (!gpu_plans.ok()) return gpu_plans.status();
 
   catalog::RunInfo run;
   run.model_id = *model_id;
@@ -979,7 +1056,7 @@ Result<IndexSummary> RunIndex(const std::vector<const model::Detector*>& detecto
 
   Status status;
   if (!todo.empty()) {
-    IndexRun pipeline(detectors, std::move(gpu_decoders).value(), catalog, options, *model_id, *run_id,
+    IndexRun pipeline(detectors, std::move(gpu_plans).value(), catalog, options, *model_id, *run_id,
                       std::move(todo), budget);
     status = pipeline.Run(&summary);
   } else {
