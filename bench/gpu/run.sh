@@ -24,9 +24,10 @@ PHOTOS=samples
 
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | tee "$RESULTS/gpu.txt"
 echo "== model-only"
-# fp32, fp16, and fp32 with depthwise convolutions on cuDNN (as before, to compare).
-[ "${SKIP_MODEL_ONLY:-0}" = 1 ] || for p in fp32 fp16 fp32:cudnn-depthwise; do
-  MEDIADEX_DEPTHWISE_CUDNN=$([ "${p#*:}" = cudnn-depthwise ] && echo 1 || echo 0) \
+# fp32, fp16, and fp32 with depthwise convolutions on LibTorch's NCHW kernel and on cuDNN (to
+# compare with mediadex's own kernel, the default).
+[ "${SKIP_MODEL_ONLY:-0}" = 1 ] || for p in fp32 fp16 fp32:torch fp32:cudnn; do
+  MEDIADEX_DEPTHWISE=$([ "${p#*:}" != "$p" ] && echo "${p#*:}" || echo ours) \
     "$BUILD/bench/detect_bench" --photos "$PHOTOS" --model models/centernet.json --device cuda \
     --precision "${p%%:*}" --batch-sizes 1,8,64,256 --seconds 4 | sed "s/^{/{\"variant\":\"$p\",/" | tee -a "$RESULTS/model_only.jsonl"
 done
@@ -46,9 +47,9 @@ if [ "${SKIP_DECODE:-0}" != 1 ]; then
 fi
 
 echo "== the first two forward passes at batch 64, op by op (device synchronised after each op)"
-[ "${SKIP_PROFILE:-0}" = 1 ] || for dw in 0 1; do
-  echo "-- MEDIADEX_DEPTHWISE_CUDNN=$dw"
-  MEDIADEX_DEPTHWISE_CUDNN=$dw MEDIADEX_PROFILE_OPS=1 "$BUILD/mediadex" -v detect --device cuda:0 --batch-size 64 "$LIB-128" > "$RESULTS/profile-$dw.txt" 2>&1
+[ "${SKIP_PROFILE:-0}" = 1 ] || for dw in ours cudnn; do
+  echo "-- MEDIADEX_DEPTHWISE=$dw"
+  MEDIADEX_DEPTHWISE=$dw MEDIADEX_PROFILE_OPS=1 "$BUILD/mediadex" -v detect --device cuda:0 --batch-size 64 "$LIB-128" > "$RESULTS/profile-$dw.txt" 2>&1
   grep -E "ops of a batch|eager forward|loaded" "$RESULTS/profile-$dw.txt" | cut -c1-700
 done
 

@@ -18,6 +18,7 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
+#include "engine/cuda/depthwise_kernel.h"
 #include "engine/cuda/resize_kernel.h"
 #endif
 
@@ -67,6 +68,62 @@ at::Tensor ResizeBilinear(const DevicePixels& pixels, const ResizeTaps& taps) {
   (void)pixels;
   (void)taps;
   throw std::logic_error("GPU resize: no CUDA in this build");  // no DevicePixels exist without CUDA
+#endif
+}
+
+bool HasDepthwiseKernel() {
+#if defined(MEDIADEX_WITH_CUDA)
+  return true;
+#else
+  return false;
+#endif
+}
+
+at::Tensor DepthwiseConv2dNhwc(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                               int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dilation_h,
+                               int64_t dilation_w) {
+#if defined(MEDIADEX_WITH_CUDA)
+  if (x.dim() != 4 || weight.dim() != 4) throw std::invalid_argument("GPU depthwise convolution: expected 4-D tensors");
+  const int64_t channels = x.size(3), kernel_h = weight.size(2), kernel_w = weight.size(3);
+  const bool shapes_ok = weight.size(0) == channels && weight.size(1) == 1 && (!bias.defined() || bias.numel() == channels);
+  const bool memory_ok = x.is_cuda() && x.is_contiguous() && weight.is_contiguous() &&
+                         x.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat &&
+                         weight.device() == x.device() &&
+                         (!bias.defined() || (bias.is_contiguous() && bias.scalar_type() == at::kFloat &&
+                                              bias.device() == x.device()));
+  if (!shapes_ok || !memory_ok) {
+    throw std::invalid_argument("GPU depthwise convolution: expected contiguous float32 NHWC input and [C,1,kh,kw] filter on one GPU");
+  }
+  const int64_t out_h = (x.size(1) + 2 * pad_h - dilation_h * (kernel_h - 1) - 1) / stride_h + 1;
+  const int64_t out_w = (x.size(2) + 2 * pad_w - dilation_w * (kernel_w - 1) - 1) / stride_w + 1;
+  c10::cuda::CUDAGuard guard(x.device());
+  at::Tensor y = at::empty({x.size(0), out_h, out_w, channels}, x.options());
+  cuda::DepthwiseJob job;
+  job.x = x.data_ptr<float>();
+  job.weight = weight.data_ptr<float>();
+  job.bias = bias.defined() ? bias.data_ptr<float>() : nullptr;
+  job.y = y.data_ptr<float>();
+  job.batch = static_cast<int>(x.size(0));
+  job.in_height = static_cast<int>(x.size(1));
+  job.in_width = static_cast<int>(x.size(2));
+  job.channels = static_cast<int>(channels);
+  job.out_height = static_cast<int>(out_h);
+  job.out_width = static_cast<int>(out_w);
+  job.kernel_h = static_cast<int>(kernel_h);
+  job.kernel_w = static_cast<int>(kernel_w);
+  job.stride_h = static_cast<int>(stride_h);
+  job.stride_w = static_cast<int>(stride_w);
+  job.pad_h = static_cast<int>(pad_h);
+  job.pad_w = static_cast<int>(pad_w);
+  job.dilation_h = static_cast<int>(dilation_h);
+  job.dilation_w = static_cast<int>(dilation_w);
+  const cudaError_t error = cuda::LaunchDepthwiseNhwc(job, c10::cuda::getCurrentCUDAStream(x.device().index()));
+  if (error != cudaSuccess) throw std::runtime_error(std::string("GPU depthwise convolution: ") + cudaGetErrorString(error));
+  return y;
+#else
+  (void)x, (void)weight, (void)bias, (void)stride_h, (void)stride_w, (void)pad_h, (void)pad_w, (void)dilation_h,
+      (void)dilation_w;
+  throw std::logic_error("GPU depthwise convolution: no CUDA in this build");
 #endif
 }
 

@@ -56,6 +56,17 @@ struct ResizeTaps {
 // is made). Rounds as the host resize does, bit for bit.
 at::Tensor ResizeBilinear(const DevicePixels& pixels, const ResizeTaps& taps);
 
+// A depthwise convolution (one filter per channel) of float32 NHWC on a GPU, by one kernel of
+// our own (cuda/depthwise_kernel.cu): LibTorch's own depthwise kernel wants NCHW (two layout
+// copies per layer) and cuDNN's NHWC ones cost cuDNN 9 ~0.15 s of planning per layer and shape.
+// x [N, H, W, C] and weight [C, 1, kh, kw] contiguous, bias [C] or undefined; symmetric
+// padding. [N, OH, OW, C], queued on the current stream.
+at::Tensor DepthwiseConv2dNhwc(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                               int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dilation_h,
+                               int64_t dilation_w);
+// Whether this build has it (CUDA builds).
+bool HasDepthwiseKernel();
+
 // A CUDA stream of one's own on a GPU (nothing elsewhere). Work that several threads queue on
 // the legacy default stream runs one after another; each on its own stream, the GPU decoder,
 // the uploads and the network overlap.

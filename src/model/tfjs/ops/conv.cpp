@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "engine/gpu_runtime.h"
 #include "model/tfjs/op_registry.h"
 #include "model/tfjs/ops/conv_util.h"
 
@@ -190,17 +191,23 @@ std::unique_ptr<OpState> PrepareConv(const NodeDef& node, const std::vector<cons
   return s;
 }
 
-// A depthwise convolution of a channels_last CUDA tensor goes to cuDNN, which plans each new
-// shape on first use: ~0.17 s per layer, 4.5 s for CenterNet's 26 at every new batch size
-// (H100, cuDNN 9, MEDIADEX_PROFILE_OPS=1; docs/performance.md). In NCHW, LibTorch runs its own
-// depthwise kernel with no planning, for two layout copies per layer.
-// MEDIADEX_DEPTHWISE_CUDNN=1 keeps cuDNN (to compare).
-bool DepthwiseInNchw(const at::Tensor& x, int64_t groups) {
-  static const bool cudnn = [] {
-    const char* env = std::getenv("MEDIADEX_DEPTHWISE_CUDNN");
-    return env != nullptr && std::string(env) == "1";
+// Who runs a depthwise convolution on a CUDA GPU. cuDNN (LibTorch's choice for channels_last)
+// plans each new shape on first use: ~0.17 s per layer, 4.5 s for CenterNet's 26 at every new
+// batch size (H100, cuDNN 9, MEDIADEX_PROFILE_OPS=1; docs/performance.md). LibTorch's own
+// kernel wants NCHW: two layout copies per layer. So by default our own NHWC kernel
+// (engine::DepthwiseConv2dNhwc) runs them; MEDIADEX_DEPTHWISE=torch|cudnn picks the others,
+// to compare.
+enum class DepthwiseBy { kOurs, kTorchNchw, kConv2d };  // kConv2d: at::conv2d as is (cuDNN on CUDA)
+
+DepthwiseBy DepthwiseRunner(const at::Tensor& x, const at::Tensor& weight, int64_t groups) {
+  static const std::string chosen = [] {
+    const char* env = std::getenv("MEDIADEX_DEPTHWISE");
+    return std::string(env != nullptr ? env : "ours");
   }();
-  return groups > 1 && x.is_cuda() && !cudnn;
+  if (groups <= 1 || !x.is_cuda() || chosen == "cudnn") return DepthwiseBy::kConv2d;
+  const bool ours = chosen != "torch" && engine::HasDepthwiseKernel() && weight.size(0) == groups &&
+                    weight.size(1) == 1 && weight.scalar_type() == at::kFloat;
+  return ours ? DepthwiseBy::kOurs : DepthwiseBy::kTorchNchw;
 }
 
 // NHWC conv through the channels_last NCHW view. `weight` is OIHW.
@@ -226,8 +233,13 @@ at::Tensor ConvNhwc(at::Tensor x, const at::Tensor& weight, const at::Tensor& bi
   if (x.size(1) + 2 * ph < eff_h || x.size(2) + 2 * pw < eff_w) {
     OpFail("input " + ShapeString(x.sizes()) + " is smaller than the kernel");
   }
+  const DepthwiseBy depthwise = DepthwiseRunner(x, weight, groups);
+  if (depthwise == DepthwiseBy::kOurs) {
+    return engine::DepthwiseConv2dNhwc(x, weight.contiguous(), bias.defined() ? bias.to(at::kFloat).contiguous() : bias,
+                                       w.stride_h, w.stride_w, ph, pw, w.dilation_h, w.dilation_w);
+  }
   at::Tensor nchw = x.permute({0, 3, 1, 2});
-  if (DepthwiseInNchw(x, groups)) nchw = nchw.contiguous();
+  if (depthwise == DepthwiseBy::kTorchNchw) nchw = nchw.contiguous();
   at::Tensor y = at::conv2d(nchw, weight, bias, {w.stride_h, w.stride_w}, {ph, pw}, {w.dilation_h, w.dilation_w}, groups);
   return y.permute({0, 2, 3, 1}).contiguous();
 }
