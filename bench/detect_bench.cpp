@@ -2,7 +2,7 @@
 //
 //   build/bench/detect_bench --photos DIR [--seconds 20] [--batch-size 8] [--device auto]
 //
-// model-only: photos decoded and prepared once, then Detect() in batches (upload + forward + NMS)
+// model-only: photos decoded, prepared and uploaded once, then Detect() in batches (gather + forward + NMS)
 // for --seconds.
 // end-to-end: pipeline::DetectFiles over the files (read, decode at DCT scale, resize, forward,
 //             NMS), repeated until --seconds have passed.
@@ -88,12 +88,15 @@ int main(int argc, char** argv) {
   decode.target_width = model.info().decode_width;
   decode.target_height = model.info().decode_height;
 
-  // model-only: the same photos, decoded and prepared (resized, on the host) once, as the
-  // pipeline's decode workers hand them over; Detect uploads, runs the network and NMS.
+  // model-only: the same photos, decoded, prepared and uploaded once, as the pipeline's decode
+  // workers and upload thread hand them to the detector; Detect gathers the batch on the
+  // device, runs the network and NMS.
   std::vector<RgbImage> images;
   for (const auto& f : files) {
     auto image = media::DecodeFile(f, decode);
-    if (image.ok() && model.Prepare(&*image).ok()) images.push_back(std::move(image).value());
+    if (image.ok() && model.Prepare(&*image).ok() && model.Upload(&*image).ok()) {
+      images.push_back(std::move(image).value());
+    }
   }
   // Model-only images/s at batch size b: the same prepared photos, batch after batch.
   auto model_only = [&](int b) -> double {

@@ -15,6 +15,7 @@
 #include "cli/catalog_open.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "engine/gpu_jpeg.h"
 #include "media/scan.h"
 #include "pipeline/indexer.h"
 
@@ -142,6 +143,13 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
     cpu_workers = cores;
     engine::SetCpuThreads(1);
   }
+  auto jpeg_decode = pipeline::ParseJpegDecode(config->Get("decode"));
+  if (!jpeg_decode.ok()) return Fail(jpeg_decode.status());
+  // nvJPEG starts on each GPU while the models load there (each takes most of a second).
+  std::vector<std::unique_ptr<engine::GpuJpegDecoder::BackgroundStart>> nvjpeg_starting;
+  if (*jpeg_decode != pipeline::JpegDecode::kCpu) {
+    for (const auto& device : devices) nvjpeg_starting.push_back(engine::GpuJpegDecoder::StartInBackground(device));
+  }
   std::vector<std::unique_ptr<model::Detector>> owned;
   for (const auto& device : devices) {
     auto detector = LoadModel(*engine, device);
@@ -167,8 +175,6 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
   options.settings = pipeline::ResultSettings(engine->detect, config->Get("preprocess"));
   options.batch_size = static_cast<int>(*batch_size);
   options.concurrency = DecodeWorkers(*concurrency, choice->device);
-  auto jpeg_decode = pipeline::ParseJpegDecode(config->Get("decode"));
-  if (!jpeg_decode.ok()) return Fail(jpeg_decode.status());
   options.jpeg_decode = *jpeg_decode;
   options.nvjpeg_workers = static_cast<int>(*nvjpeg_workers);
   options.max_memory = *max_memory;

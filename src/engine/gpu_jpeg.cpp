@@ -10,6 +10,10 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <future>
+#include <map>
+#include <mutex>
+#include <optional>
 
 #include "engine/torch_device.h"
 #endif
@@ -90,10 +94,20 @@ struct GpuJpegDecoder::Impl {
   }
 };
 
-Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::Create(const DeviceInfo& device) {
-  if (device.kind != DeviceKind::kCuda) return Unsupported("GPU JPEG decoding needs a CUDA device");
-  const auto start = std::chrono::steady_clock::now();
+namespace {
+
+using LibraryResult = Result<std::shared_ptr<const GpuJpegDecoder::Library>>;
+
+// Contexts that StartInBackground is making, per device index, until a Create or the token
+// takes them.
+std::mutex started_mu;
+std::map<int, std::shared_future<LibraryResult>> started;  // GUARDED_BY(started_mu)
+
+}  // namespace
+
+LibraryResult GpuJpegDecoder::StartLibrary(const DeviceInfo& device) {
   c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device.index));
+  const auto start = std::chrono::steady_clock::now();
   auto library = std::make_shared<Library>();
   // The hardware engine first; nvJPEG refuses it on GPUs without one.
   const std::pair<nvjpegBackend_t, const char*> backends[] = {
@@ -109,12 +123,45 @@ Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::Create(const DeviceInfo&
     library->handle = nullptr;
   }
   if (library->handle == nullptr) return DeviceError(device.name + ": nvJPEG did not start: " + NvjpegError(status));
-  auto decoder = Worker(device, std::move(library));
-  if (decoder.ok()) {
-    spdlog::debug("{}: nvJPEG on the {} backend, started in {:.2f} s", device.name, (*decoder)->backend(),
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  spdlog::debug("{}: nvJPEG on the {} backend, started in {:.2f} s", device.name, library->backend,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return std::shared_ptr<const Library>(std::move(library));
+}
+
+std::unique_ptr<GpuJpegDecoder::BackgroundStart> GpuJpegDecoder::StartInBackground(const DeviceInfo& device) {
+  if (device.kind != DeviceKind::kCuda) return nullptr;
+  std::lock_guard<std::mutex> lock(started_mu);
+  if (!started.count(device.index)) {
+    started.emplace(device.index, std::async(std::launch::async, [device] { return StartLibrary(device); }).share());
   }
-  return decoder;
+  return std::make_unique<BackgroundStart>(device.index);
+}
+
+GpuJpegDecoder::BackgroundStart::~BackgroundStart() {
+  std::shared_future<LibraryResult> untaken;
+  {
+    std::lock_guard<std::mutex> lock(started_mu);
+    auto it = started.find(device_index_);
+    if (it == started.end()) return;
+    untaken = std::move(it->second);
+    started.erase(it);
+  }
+  untaken.wait();  // its context goes with it, while CUDA is still up
+}
+
+Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::Create(const DeviceInfo& device) {
+  if (device.kind != DeviceKind::kCuda) return Unsupported("GPU JPEG decoding needs a CUDA device");
+  std::optional<std::shared_future<LibraryResult>> background;
+  {
+    std::lock_guard<std::mutex> lock(started_mu);
+    if (auto it = started.find(device.index); it != started.end()) {
+      background = it->second;
+      started.erase(it);
+    }
+  }
+  LibraryResult library = background ? background->get() : StartLibrary(device);
+  if (!library.ok()) return library.status();
+  return Worker(device, std::move(library).value());
 }
 
 Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::AnotherWorker() const {
@@ -223,6 +270,12 @@ struct GpuJpegDecoder::Impl {
 Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::Create(const DeviceInfo&) {
   return Unsupported("GPU JPEG decoding needs a CUDA build of mediadex (docs/gpu.md)");
 }
+
+std::unique_ptr<GpuJpegDecoder::BackgroundStart> GpuJpegDecoder::StartInBackground(const DeviceInfo&) {
+  return nullptr;
+}
+
+GpuJpegDecoder::BackgroundStart::~BackgroundStart() = default;
 
 Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::AnotherWorker() const {
   return Unsupported("GPU JPEG decoding needs a CUDA build of mediadex (docs/gpu.md)");

@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <stdexcept>
+#include <thread>
 #include <vector>
 
 #include "core/hash.h"
@@ -154,16 +155,22 @@ class CenternetDetector final : public Detector {
   bool UploadsPreparedInputs() const override { return device_.kind == engine::DeviceKind::kCuda; }
 
   // A host input to the GPU on a stream of this call's own (an upload thread's; Detect waits
-  // for `ready`). From pageable memory the copy is staged by the driver before this returns.
+  // for `ready`), through a pinned staging buffer: a copy from pageable memory is staged by the
+  // driver through small bounce buffers, each waited for.
   Status Upload(RgbImage* image) const override {
     if (!UploadsPreparedInputs() || !image->prepared || image->prepared->input.is_cuda()) return Status::Ok();
     return engine::CatchTorch("centernet upload", [&] {
       const engine::DeviceStream stream(device_);
       auto on_stream = stream.Use();
+      Staging staging = TakeStaging();
+      staging.buffer.copy_(image->prepared->input);
       auto uploaded = std::make_shared<PreparedInput>();
       uploaded->model = image->prepared->model;
-      uploaded->input = image->prepared->input.to(engine::ToTorchDevice(device_), /*non_blocking=*/true);
+      uploaded->input = at::empty(staging.buffer.sizes(), staging.buffer.options().device(engine::ToTorchDevice(device_)).pinned_memory(false));
+      uploaded->input.copy_(staging.buffer, /*non_blocking=*/true);
       uploaded->ready = ReadyEvent();
+      staging.uploaded = ReadyEvent();
+      ReturnStaging(std::move(staging));
       image->prepared = std::move(uploaded);
     });
   }
@@ -237,6 +244,41 @@ class CenternetDetector final : public Detector {
     at::Tensor out = at::empty({info_.input_height, info_.input_width, 3}, at::TensorOptions().dtype(at::kFloat));
     ResizeOnHost(image, out);
     return out;
+  }
+
+  // Pinned buffers of one input each for Upload, with the copy that last read each: one whose
+  // copy is done serves again; else a new one is made, up to kStagingBuffers (then the oldest
+  // copy is waited for). Freed with the detector.
+  struct Staging {
+    at::Tensor buffer;
+    std::unique_ptr<c10::Event> uploaded;
+  };
+  static constexpr size_t kStagingBuffers = 8;
+
+  Staging TakeStaging() const {
+    Staging taken;
+    {
+      std::lock_guard<std::mutex> lock(staging_mu_);
+      auto done = std::find_if(staging_.begin(), staging_.end(),
+                               [](const Staging& s) { return !s.uploaded || s.uploaded->query(); });
+      if (done == staging_.end() && staging_made_ >= kStagingBuffers) done = staging_.begin();
+      if (done != staging_.end()) {
+        taken = std::move(*done);
+        staging_.erase(done);
+      } else {
+        ++staging_made_;
+      }
+    }
+    // Done already, unless all were busy (c10::Event has no synchronize in LibTorch 1.13).
+    while (taken.uploaded && !taken.uploaded->query()) std::this_thread::sleep_for(std::chrono::microseconds(50));
+    if (!taken.buffer.defined()) {
+      taken.buffer = at::empty({info_.input_height, info_.input_width, 3}, at::TensorOptions().dtype(at::kFloat).pinned_memory(true));
+    }
+    return taken;
+  }
+  void ReturnStaging(Staging staging) const {
+    std::lock_guard<std::mutex> lock(staging_mu_);
+    staging_.push_back(std::move(staging));
   }
 
   // tf.image.resizeBilinear (legacy: align_corners = half_pixel_centers = false) of the photo
@@ -402,6 +444,9 @@ class CenternetDetector final : public Detector {
   bool batched_decode_ = false;  // set once at load (EnableBatchedDecodeIfExact)
   // Detect's work on a GPU; high priority: the only stream of that pool (see DeviceStream).
   engine::DeviceStream stream_{device_, /*high_priority=*/true};
+  mutable std::mutex staging_mu_;
+  mutable std::vector<Staging> staging_;  // GUARDED_BY(staging_mu_); see TakeStaging
+  mutable size_t staging_made_ = 0;       // GUARDED_BY(staging_mu_)
   mutable struct {
     Seconds batching, network, postprocess;
     std::atomic<int64_t> images{0};
