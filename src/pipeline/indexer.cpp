@@ -494,8 +494,8 @@ class IndexRun {
 
   // The detector's own preprocessing, here on a decode thread (model::Detector::Prepare), of
   // pixels decoded on the CPU. The item then holds what it keeps, on the host even for a GPU
-  // detector, which uploads inputs with their batch (`acquired` host bytes were taken for it;
-  // the rest goes back).
+  // detector (the upload stage moves it; `acquired` host bytes were taken for it; the rest
+  // goes back).
   void Prepare(WorkItem* item, uint64_t acquired, const model::Detector& detector) {
     Status prepared = detector.Prepare(&*item->image);
     const uint64_t held = item->image->prepared ? host_input_bytes_ : item->image->pixels.size();
@@ -520,8 +520,9 @@ class IndexRun {
   }
 
   // ---- GPU decode stage: nvJPEG workers (--nvjpeg-workers per GPU), a batch of JPEGs each --
-  // One thread per GPU starts nvJPEG there (~0.6 s on an H100, while the CPU decoders already
-  // work), then runs the plan's workers, which share that context. If nvJPEG cannot start,
+  // One thread per GPU takes nvJPEG's context there (started while the model loaded, see
+  // GpuJpegDecoder::StartInBackground; else ~0.6 s on an H100 while the CPU decoders already
+  // work), then runs the plan's workers, which share it. If nvJPEG cannot start,
   // --decode auto leaves the JPEGs to the CPU decoders; --decode gpu fails the run.
   void GpuDecodeLoop(const GpuDecodePlan& plan) {
     const engine::DeviceInfo& device = plan.detector->device();
