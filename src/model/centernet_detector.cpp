@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/hash.h"
+#include "core/time_accumulator.h"
 #include "engine/gpu_runtime.h"
 #include "engine/torch_device.h"
 #include "model/nms.h"
@@ -32,15 +33,6 @@ constexpr const char* kSizesOutput = "tower_0/wh";
 constexpr int64_t kTopK = 100;  // rows of tower_0/detections
 
 using Clock = std::chrono::steady_clock;
-
-// Seconds summed over calls, from any thread.
-struct Seconds {
-  std::atomic<int64_t> micros{0};
-  void Add(Clock::time_point since) {
-    micros += std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - since).count();
-  }
-  double value() const { return static_cast<double>(micros.load()) / 1e6; }
-};
 
 class CenternetDetector final : public Detector {
  public:
@@ -76,8 +68,8 @@ class CenternetDetector final : public Detector {
   ~CenternetDetector() override {
     if (times_.images > 0) {
       spdlog::debug("{} on {}: {} images detected; batching {:.2f} s, network {:.2f} s, postprocessing {:.2f} s",
-                    info_.name, device_.name, times_.images.load(), times_.batching.value(), times_.network.value(),
-                    times_.postprocess.value());
+                    info_.name, device_.name, times_.images.load(), times_.batching.seconds(), times_.network.seconds(),
+                    times_.postprocess.seconds());
     }
   }
 
@@ -448,7 +440,7 @@ class CenternetDetector final : public Detector {
   mutable std::vector<Staging> staging_;  // GUARDED_BY(staging_mu_); see TakeStaging
   mutable size_t staging_made_ = 0;       // GUARDED_BY(staging_mu_)
   mutable struct {
-    Seconds batching, network, postprocess;
+    TimeAccumulator batching, network, postprocess;
     std::atomic<int64_t> images{0};
   } times_;  // where Detect's time goes (-v)
   mutable std::mutex taps_mu_;

@@ -26,6 +26,7 @@
 #include "core/config.h"
 #include "core/hash.h"
 #include "core/memory.h"
+#include "core/time_accumulator.h"
 #include "engine/gpu_jpeg.h"
 #include "media/probe.h"
 #include "media/video.h"
@@ -57,14 +58,6 @@ constexpr int kGpuQueuedBatches = 64;
 constexpr int kCpuDecoderNiceWithGpu = 10;
 // Videos are identified by a sampled hash: their size plus the first and last 4 MiB.
 constexpr uint64_t kVideoHashSample = 4ull << 20;
-
-struct TimeAccumulator {
-  std::atomic<int64_t> micros{0};
-  void Add(Clock::time_point since) {
-    micros += std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - since).count();
-  }
-  double seconds() const { return micros.load() / 1e6; }
-};
 
 // ---- scan reconciliation --------------------------------------------------------------------
 
