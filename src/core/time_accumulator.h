@@ -1,6 +1,10 @@
-// Seconds summed over many timed spans, from any thread: where a stage's time goes (-v logs).
+// Seconds summed over many timed spans, from any thread: where a stage's time goes (-v logs),
+// and the CPU time a thread has used (wall time against CPU time tells a thread that waited
+// for a core from one that waited for work).
 #ifndef MEDIADEX_CORE_TIME_ACCUMULATOR_H_
 #define MEDIADEX_CORE_TIME_ACCUMULATOR_H_
+
+#include <time.h>
 
 #include <atomic>
 #include <chrono>
@@ -16,6 +20,25 @@ struct TimeAccumulator {
     micros += std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - since).count();
   }
   double seconds() const { return static_cast<double>(micros.load()) / 1e6; }
+};
+
+// CPU time the calling thread has used, in microseconds (0 where the clock is missing).
+inline int64_t ThisThreadsCpuMicros() {
+  timespec t{};
+  return clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) == 0 ? t.tv_sec * 1000000 + t.tv_nsec / 1000 : 0;
+}
+
+// Adds the CPU time the calling thread uses from its construction to its end to `total`.
+class ThreadCpuTime {
+ public:
+  explicit ThreadCpuTime(TimeAccumulator& total) : total_(total), start_(ThisThreadsCpuMicros()) {}
+  ~ThreadCpuTime() { total_.micros += ThisThreadsCpuMicros() - start_; }
+  ThreadCpuTime(const ThreadCpuTime&) = delete;
+  ThreadCpuTime& operator=(const ThreadCpuTime&) = delete;
+
+ private:
+  TimeAccumulator& total_;
+  int64_t start_;
 };
 
 }  // namespace mediadex

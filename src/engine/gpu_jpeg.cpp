@@ -60,29 +60,34 @@ struct GpuJpegDecoder::Impl {
   bool hardware = false;
   int initialized_batch = 0;
   bool warned_batch_failure = false;
-  double check_s = 0, decode_s = 0;  // time in header checks and in nvJPEG's batched decode
+  // Time in header checks, waiting for the previous batch, and in nvJPEG's batched decode
+  // (the hardware backend returns when its batch is nearly done).
+  double check_s = 0, wait_s = 0, decode_s = 0;
   int64_t files = 0;
 
   ~Impl() {
-    if (files > 0) {
-      spdlog::debug("{}: nvJPEG decoded {} files: header checks {:.2f} s, batched decode {:.2f} s", device.name, files,
-                    check_s, decode_s);
+    if (files > 0 || check_s > 0) {
+      spdlog::debug("{}: nvJPEG worker: header checks {:.2f} s; {} files decoded in {:.2f} s, {:.2f} s more waiting "
+                    "for a previous batch",
+                    device.name, check_s, files, decode_s, wait_s);
     }
+    if (stream) stream->synchronize();  // nothing in flight on the state about to go
     if (parser) nvjpegJpegStreamDestroy(parser);
     if (state) nvjpegJpegStateDestroy(state);
   }
 
   // Header checks that keep a file out of a batch nvJPEG would fail as a whole.
-  Status Check(const Input& in, unsigned* width, unsigned* height) {
-    nvjpegStatus_t s = nvjpegJpegStreamParse(handle, in.data, in.size, 0, 0, parser);
+  Status Check(GpuJpegDecoder::Input* in) {
+    nvjpegStatus_t s = nvjpegJpegStreamParse(handle, in->data, in->size, 0, 0, parser);
     if (s != NVJPEG_STATUS_SUCCESS) return Unsupported(NvjpegError(s));
     unsigned components = 0;
     if (nvjpegJpegStreamGetComponentsNum(parser, &components) != NVJPEG_STATUS_SUCCESS ||
         (components != 1 && components != 3)) {
       return Unsupported("JPEG with " + std::to_string(components) + " components");
     }
-    if (nvjpegJpegStreamGetFrameDimensions(parser, width, height) != NVJPEG_STATUS_SUCCESS || *width == 0 ||
-        *height == 0) {
+    unsigned width = 0, height = 0;
+    if (nvjpegJpegStreamGetFrameDimensions(parser, &width, &height) != NVJPEG_STATUS_SUCCESS || width == 0 ||
+        height == 0) {
       return Unsupported("no frame size in the JPEG header");
     }
     if (hardware) {
@@ -90,6 +95,8 @@ struct GpuJpegDecoder::Impl {
       s = nvjpegDecodeBatchedSupported(handle, parser, &unsupported);
       if (s != NVJPEG_STATUS_SUCCESS || unsupported != 0) return Unsupported("not for the hardware decoder");
     }
+    in->width = width;
+    in->height = height;
     return Status::Ok();
   }
 };
@@ -186,6 +193,13 @@ Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::Worker(const DeviceInfo&
   return std::unique_ptr<GpuJpegDecoder>(new GpuJpegDecoder(std::move(impl)));
 }
 
+Status GpuJpegDecoder::Check(Input* input) {
+  const auto start = std::chrono::steady_clock::now();
+  Status checked = impl_->Check(input);
+  impl_->check_s += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return checked;
+}
+
 std::vector<Result<RgbImage>> GpuJpegDecoder::Decode(const std::vector<Input>& inputs) {
   Impl& d = *impl_;
   std::vector<Result<RgbImage>> results(inputs.size(), Result<RgbImage>(Unsupported("not decoded")));
@@ -201,25 +215,33 @@ std::vector<Result<RgbImage>> GpuJpegDecoder::Decode(const std::vector<Input>& i
   Status status = CatchTorch("GPU JPEG decode", [&] {
     auto start = Clock::now();
     for (size_t i = 0; i < inputs.size(); ++i) {
-      unsigned width = 0, height = 0;
-      Status ok = d.Check(inputs[i], &width, &height);
-      if (!ok.ok()) {
-        results[i] = ok;
-        continue;
+      Input in = inputs[i];
+      if (in.width == 0 || in.height == 0) {
+        const Status checked = d.Check(&in);
+        if (!checked.ok()) {
+          results[i] = checked;
+          continue;
+        }
       }
+      const unsigned width = in.width, height = in.height;
       at::Tensor hwc = at::empty({static_cast<int64_t>(height), static_cast<int64_t>(width), 3}, at::TensorOptions().dtype(at::kByte).device(at::kCUDA, d.device.index));
       nvjpegImage_t out{};
       out.channel[0] = hwc.data_ptr<uint8_t>();
       out.pitch[0] = width * 3u;
       batch.push_back(i);
-      data.push_back(inputs[i].data);
-      lengths.push_back(inputs[i].size);
+      data.push_back(in.data);
+      lengths.push_back(in.size);
       outputs.push_back(out);
       pixels.push_back(std::move(hwc));
     }
     d.check_s += seconds_since(start);
     start = Clock::now();
     if (batch.empty()) return;
+    // The previous batch must be done with this state (and its stream) before the next goes in;
+    // the worker read and checked this batch while the engine decoded that one.
+    d.stream->synchronize();
+    d.wait_s += seconds_since(start);
+    start = Clock::now();
     const int n = static_cast<int>(batch.size());
     nvjpegStatus_t s = NVJPEG_STATUS_SUCCESS;
     if (n != d.initialized_batch) {
@@ -239,11 +261,15 @@ std::vector<Result<RgbImage>> GpuJpegDecoder::Decode(const std::vector<Input>& i
       d.initialized_batch = 0;
       return;
     }
+    // Queued, not done: whoever reads the pixels waits for `written` on their own stream.
+    auto written = std::make_shared<c10::Event>(c10::DeviceType::CUDA);
+    written->record(*d.stream);
     for (size_t k = 0; k < batch.size(); ++k) {
       const Input& in = inputs[batch[k]];
       auto device_pixels = std::make_shared<DevicePixels>();
       device_pixels->hwc = pixels[k];
       device_pixels->orientation = in.orientation;
+      device_pixels->written = written;
       const bool turned = in.orientation >= 5;  // 5..8 swap width and height
       RgbImage image;
       image.height = image.full_height = static_cast<int>(pixels[k].size(turned ? 1 : 0));
@@ -251,7 +277,6 @@ std::vector<Result<RgbImage>> GpuJpegDecoder::Decode(const std::vector<Input>& i
       image.device_pixels = std::move(device_pixels);
       results[batch[k]] = std::move(image);
     }
-    d.stream->synchronize();
     d.decode_s += seconds_since(start);
     d.files += n;
   });
@@ -280,6 +305,8 @@ GpuJpegDecoder::BackgroundStart::~BackgroundStart() = default;
 Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::AnotherWorker() const {
   return Unsupported("GPU JPEG decoding needs a CUDA build of mediadex (docs/gpu.md)");
 }
+
+Status GpuJpegDecoder::Check(Input*) { return Unsupported("no CUDA in this build"); }
 
 std::vector<Result<RgbImage>> GpuJpegDecoder::Decode(const std::vector<Input>& inputs) {
   return std::vector<Result<RgbImage>>(inputs.size(), Result<RgbImage>(Unsupported("no CUDA in this build")));

@@ -10,7 +10,9 @@
 //   // the CPU instead: progressive JPEGs on the hardware decoder, CMYK, damaged files ...).
 //
 // Thread safety: one thread at a time per decoder; more workers on one GPU come from
-// AnotherWorker, which shares the GPU's nvJPEG context.
+// AnotherWorker, which shares the GPU's nvJPEG context. The hardware decoder is one per GPU:
+// two workers decoding at once share it, so a pipeline keeps reading and checking (Check) off
+// the threads that decode.
 #ifndef MEDIADEX_ENGINE_GPU_JPEG_H_
 #define MEDIADEX_ENGINE_GPU_JPEG_H_
 
@@ -34,6 +36,8 @@ class GpuJpegDecoder {
     const uint8_t* data = nullptr;
     size_t size = 0;
     int orientation = 1;  // EXIF orientation to apply (1..8)
+    // The size as stored, once Check passed the file (Decode checks the others itself).
+    unsigned width = 0, height = 0;
   };
 
   // Unsupported when this build has no CUDA or `device` is not a CUDA GPU; DeviceError when
@@ -63,8 +67,17 @@ class GpuJpegDecoder {
   // "hardware" (the GPU's JPEG engine) or "cuda" (nvJPEG on the CUDA cores).
   const std::string& backend() const;
 
-  // Decodes every input in one batch. Returns when the pixels are complete on the GPU, so any
-  // thread or stream may use them.
+  // Whether nvJPEG here decodes the file (a file it refuses would fail the whole batch):
+  // Unsupported with the reason (progressive JPEGs on the hardware decoder, CMYK, damaged...),
+  // else Ok with input->width and height set. Parses the whole file (~0.5 ms for 4 MB), so
+  // pipelines check on the threads that read, while other decoders decode.
+  Status Check(Input* input);
+
+  // Decodes every input in one batch. Returns once the batch is queued on the GPU (after the
+  // previous batch of this decoder is done), so the caller reads the next batch while the GPU
+  // decodes this one; the inputs' bytes may go when it returns. The pixels are complete when
+  // their DevicePixels::written event is: engine::Upright and engine::ResizeBilinear wait for
+  // it on the current stream.
   std::vector<Result<RgbImage>> Decode(const std::vector<Input>& inputs);
 
  private:

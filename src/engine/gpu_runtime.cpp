@@ -24,7 +24,19 @@
 
 namespace mediadex::engine {
 
+namespace {
+
+// Makes the current stream wait until the pixels are written.
+void WaitUntilWritten(const DevicePixels& pixels) {
+  if (!pixels.written) return;
+  const c10::Device device = pixels.hwc.device();
+  pixels.written->block(c10::impl::getDeviceGuardImpl(device.type())->getStream(device));
+}
+
+}  // namespace
+
 at::Tensor Upright(const DevicePixels& pixels) {
+  WaitUntilWritten(pixels);
   const at::Tensor& hwc = pixels.hwc;
   switch (pixels.orientation) {
     case 2: return hwc.flip({1});
@@ -45,6 +57,7 @@ at::Tensor ResizeBilinear(const DevicePixels& pixels, const ResizeTaps& taps) {
     throw std::invalid_argument("GPU resize: pixels must be contiguous uint8 [H, W, 3] on a GPU");
   }
   c10::cuda::CUDAGuard guard(hwc.device());
+  WaitUntilWritten(pixels);
   const int64_t out_height = taps.rows_lo.numel(), out_width = taps.cols_lo.numel();
   at::Tensor out = at::empty({out_height, out_width, 3}, hwc.options().dtype(at::kFloat));
   cuda::ResizeJob job;

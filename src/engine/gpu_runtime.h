@@ -21,10 +21,13 @@ namespace mediadex {
 
 // A photo decoded on a GPU: uint8 [H, W, 3] as stored in the file, full size, on that GPU,
 // and the EXIF orientation that turns it upright (applied by whoever reads it: the resize
-// kernel folds it into its addressing, Upright() makes the upright copy).
+// kernel folds it into its addressing, Upright() makes the upright copy). `written`, when set,
+// marks the end of the work that writes them on another stream (nvJPEG's): Upright and
+// ResizeBilinear make the current stream wait for it.
 struct DevicePixels {
   at::Tensor hwc;
   int orientation = 1;
+  std::shared_ptr<const c10::Event> written;
 };
 
 // A photo turned into a model's input: the model's own layout, on the device the model runs on
@@ -41,7 +44,8 @@ struct PreparedInput {
 
 namespace mediadex::engine {
 
-// The photo upright: uint8 [H, W, 3] on its GPU (a view when no turn is needed).
+// The photo upright: uint8 [H, W, 3] on its GPU (a view when no turn is needed), for the
+// current stream.
 at::Tensor Upright(const DevicePixels& pixels);
 
 // Where each output pixel of a bilinear resize reads the upright photo (two rows, two columns

@@ -44,8 +44,9 @@ double Since(Clock::time_point t) { return std::chrono::duration<double>(Clock::
 constexpr uint64_t kInferenceBytesPerInputPixel = 192;
 // Runtime overhead the budget does not see (queues, catalog page cache, allocator slack).
 constexpr uint64_t kRuntimeSlackBytes = 96ull << 20;
-// Threads that read (and hash) a GPU decoder's batch of files.
-constexpr size_t kGpuBatchReaders = 4;
+// Threads per GPU that read, hash and check (GpuJpegDecoder::Check) the JPEGs for its nvJPEG
+// workers: ~1 ms a 4 MB file, where the hardware decoder takes ~1.4 ms.
+constexpr size_t kGpuBatchFeeders = 2;
 // Share of a GPU's free memory (at start) that nvJPEG's decoded pixels and the prepared inputs
 // waiting for the detector may take; the rest is the model's and its activations'.
 constexpr uint64_t kGpuMemoryShare = 3;  // one third
@@ -323,10 +324,15 @@ class IndexRun {
                     cpu_phases_.prepare.seconds());
     }
     if (summary->gpu_decode_workers > 0) {
-      spdlog::debug("nvJPEG workers, summed: reading {:.2f} s, nvJPEG {:.2f} s, preparing {:.2f} s, CPU fallback {:.2f} s",
-                    gpu_phases_.read.seconds(), gpu_phases_.nvjpeg.seconds(), gpu_phases_.prepare.seconds(),
-                    gpu_phases_.cpu.seconds());
+      spdlog::debug("nvJPEG feeders and workers, summed: reading {:.2f} s, checking {:.2f} s, nvJPEG {:.2f} s, "
+                    "preparing {:.2f} s, CPU fallback {:.2f} s",
+                    gpu_phases_.read.seconds(), gpu_phases_.check.seconds(), gpu_phases_.nvjpeg.seconds(),
+                    gpu_phases_.prepare.seconds(), gpu_phases_.cpu.seconds());
     }
+    spdlog::debug("CPU time used in {:.2f} s: CPU decoders {:.2f} s, nvJPEG feeders {:.2f} s, nvJPEG workers {:.2f} s, "
+                  "uploads {:.2f} s, inference {:.2f} s",
+                  Since(start_), cpu_used_.decoders.seconds(), cpu_used_.nvjpeg_feeders.seconds(),
+                  cpu_used_.nvjpeg_workers.seconds(), cpu_used_.upload.seconds(), cpu_used_.inference.seconds());
     summary->infer_s = infer_time_.seconds();
     summary->write_s = write_time_.seconds();
     summary->final_batch_size = batch_size_;
@@ -372,6 +378,7 @@ class IndexRun {
   }
 
   void DecodeLoop(int worker) {
+    const ThreadCpuTime cpu(cpu_used_.decoders);
     if (!gpu_plans_.empty()) LowerThisThreadsPriority(kCpuDecoderNiceWithGpu);
     // The detector that prepares this worker's photos: with several GPUs, each takes its share.
     const size_t lane = static_cast<size_t>(worker) % lanes_.size();
@@ -512,19 +519,22 @@ class IndexRun {
     return device_memory_.at(detector.device().index).get();
   }
 
-  // ---- GPU decode stage: nvJPEG workers (--nvjpeg-workers per GPU), a batch of JPEGs each --
+  // ---- GPU decode stage, per GPU: feeders read and check, nvJPEG workers decode ----------
   // One thread per GPU takes nvJPEG's context there (started while the model loaded, see
   // GpuJpegDecoder::StartInBackground; else ~0.6 s on an H100 while the CPU decoders already
-  // work), then runs the plan's workers, which share it. If nvJPEG cannot start,
-  // --decode auto leaves the JPEGs to the CPU decoders; --decode gpu fails the run.
+  // work) and starts the plan's nvJPEG workers and kGpuBatchFeeders feeders, which share it.
+  // nvJPEG's batched decode returns only when its batch is nearly done, and the GPU's one
+  // hardware decoder serves a call at a time, so the feeders read, hash and check the next
+  // batches meanwhile: the decoder never waits for files. If nvJPEG cannot start, --decode
+  // auto leaves the JPEGs to the CPU decoders; --decode gpu fails the run.
   void GpuDecodeLoop(const GpuDecodePlan& plan) {
     const engine::DeviceInfo& device = plan.detector->device();
-    std::vector<std::unique_ptr<engine::GpuJpegDecoder>> workers;
+    std::vector<std::unique_ptr<engine::GpuJpegDecoder>> decoders;  // the workers', then the feeders'
     auto first = engine::GpuJpegDecoder::Create(device);
-    for (int i = 1; first.ok() && i < plan.workers; ++i) {
+    for (int i = 1; first.ok() && i < plan.workers + static_cast<int>(kGpuBatchFeeders); ++i) {
       auto another = (*first)->AnotherWorker();
-      if (!another.ok()) break;
-      workers.push_back(std::move(another).value());
+      if (!another.ok()) first = another.status();
+      if (another.ok()) decoders.push_back(std::move(another).value());
     }
     {
       std::lock_guard<std::mutex> lock(gpu_start_mu_);
@@ -536,79 +546,117 @@ class IndexRun {
         }
         return;
       }
-      workers.insert(workers.begin(), std::move(first).value());
-      gpu_workers_started_ += static_cast<int>(workers.size());
-      gpu_backend_ = workers.front()->backend();
+      decoders.insert(decoders.begin(), std::move(first).value());
+      gpu_workers_started_ += static_cast<int>(decoders.size()) - static_cast<int>(kGpuBatchFeeders);
+      gpu_backend_ = decoders.front()->backend();
     }
+    spdlog::debug("{}: {} nvJPEG workers and {} feeders ready {:.2f} s into the run", device.name, plan.workers,
+                  kGpuBatchFeeders, Since(start_));
+    // Each feeder builds its own batch; two in waiting keep a worker busy while the next forms.
+    const size_t workers = static_cast<size_t>(plan.workers), feeders = kGpuBatchFeeders;
+    BoundedQueue<JpegBatch> checked(2);
+    std::atomic<size_t> feeding{feeders};
     std::vector<std::thread> threads;
-    for (size_t i = 1; i < workers.size(); ++i) {
-      threads.emplace_back([this, &workers, &plan, i] { DecodeJpegBatches(*workers[i], *plan.detector); });
+    for (size_t i = 0; i < decoders.size(); ++i) {
+      threads.emplace_back([&, i] {
+        if (i < workers) {
+          const ThreadCpuTime cpu(cpu_used_.nvjpeg_workers);
+          return DecodeJpegBatches(*decoders[i], *plan.detector, checked);
+        }
+        {
+          const ThreadCpuTime cpu(cpu_used_.nvjpeg_feeders);
+          FeedJpegBatches(*decoders[i], *plan.detector, checked);
+        }
+        if (--feeding == 0) checked.Close();
+      });
     }
-    DecodeJpegBatches(*workers.front(), *plan.detector);
     for (auto& t : threads) t.join();
   }
 
-  void DecodeJpegBatches(engine::GpuJpegDecoder& decoder, const model::Detector& detector) {
-    MemoryBudget& gpu_memory = *DeviceMemoryOf(detector);
+  // JPEGs read and passed by GpuJpegDecoder::Check, for one nvJPEG batch.
+  struct JpegBatch {
+    std::vector<WorkItem> items;
+    std::vector<std::vector<uint8_t>> bytes;
+    std::vector<media::ImageInfo> infos;
+    std::vector<engine::GpuJpegDecoder::Input> inputs;
+  };
+
+  // A feeder: takes the next batch of JPEGs, reads and checks them, and hands what nvJPEG
+  // takes to the workers. Files that are no JPEG inside or that nvJPEG refuses (progressive
+  // on the hardware decoder, CMYK, damaged...) it decodes on the CPU itself, quietly.
+  void FeedJpegBatches(engine::GpuJpegDecoder& checker, const model::Detector& detector,
+                       BoundedQueue<JpegBatch>& checked) {
+    const size_t lane = LaneOf(&detector);
     while (!Cancelled()) {
-      std::vector<const catalog::MediaRow*> rows;
-      while (static_cast<int>(rows.size()) < batch_size_) {
-        const catalog::MediaRow* row = NextRow(true);
-        if (row == nullptr) break;
-        rows.push_back(row);
-      }
-      if (rows.empty()) return;
-      const auto start = Clock::now();
-      std::vector<WorkItem> items;
-      std::vector<std::vector<uint8_t>> bytes(rows.size());
-      std::vector<media::ImageInfo> infos(rows.size());
-      std::vector<engine::GpuJpegDecoder::Input> inputs;
-      std::vector<size_t> sent;  // items[sent[j]] is inputs[j]
-      // Reading and hashing 64 files of 4 MB takes as long as nvJPEG decoding them: a few
-      // threads read, the batch goes to the GPU when all are in.
-      items.resize(rows.size());
-      std::vector<std::thread> readers;
-      for (size_t r = 0; r < kGpuBatchReaders; ++r) {
-        readers.emplace_back([&, r] {
-          for (size_t k = r; k < rows.size(); k += kGpuBatchReaders) items[k] = ReadImageFile(*rows[k], &bytes[k], &infos[k]);
-        });
-      }
-      for (auto& t : readers) t.join();
-      auto phase = Clock::now();
-      gpu_phases_.read.Add(start);
-      // nvJPEG's batch: the JPEGs read, as far as their pixels and inputs fit the GPU's share.
-      const auto device_bytes = [&](size_t k) {
-        return static_cast<uint64_t>(infos[k].width) * infos[k].height * 3 + device_input_bytes_;
-      };
-      uint64_t batch_bytes = 0;
-      for (size_t k = 0; k < rows.size(); ++k) {
-        if (items[k].status.ok() && infos[k].format == media::ImageFormat::kJpeg &&
-            batch_bytes + device_bytes(k) <= gpu_memory.limit()) {
-          inputs.push_back({bytes[k].data(), bytes[k].size(), infos[k].orientation});
-          sent.push_back(k);
-          batch_bytes += device_bytes(k);
-        }
-      }
-      if (!gpu_memory.Acquire(batch_bytes)) {  // cancelled: the CPU decodes them all
-        inputs.clear();
-        sent.clear();
-      }
-      std::vector<Result<RgbImage>> decoded = decoder.Decode(inputs);
-      gpu_phases_.nvjpeg.Add(phase);
-      phase = Clock::now();
-      std::vector<bool> done(rows.size(), false);
-      for (size_t j = 0; j < sent.size(); ++j) {
-        const size_t k = sent[j];
-        // The pixels go back to the GPU's allocator once prepared; the input stays until inference.
-        gpu_memory.Release(device_bytes(k) - device_input_bytes_);
-        if (!decoded[j].ok()) {
-          gpu_memory.Release(device_input_bytes_);
-          spdlog::debug("{}: decoded on the CPU: {}", items[k].path, decoded[j].status().message());
+      JpegBatch batch;
+      for (const catalog::MediaRow* row; static_cast<int>(batch.items.size()) < batch_size_ && (row = NextRow(true));) {
+        std::vector<uint8_t> bytes;
+        media::ImageInfo info;
+        auto start = Clock::now();
+        WorkItem item = ReadImageFile(*row, &bytes, &info);
+        gpu_phases_.read.Add(start);
+        start = Clock::now();
+        engine::GpuJpegDecoder::Input input{bytes.data(), bytes.size(), info.orientation};
+        const Status nvjpeg_takes = !item.status.ok() ? item.status
+                                    : info.format != media::ImageFormat::kJpeg ? Unsupported("not a JPEG inside")
+                                                                                : checker.Check(&input);
+        gpu_phases_.check.Add(start);
+        if (nvjpeg_takes.ok()) {
+          batch.items.push_back(std::move(item));
+          batch.bytes.push_back(std::move(bytes));  // the vector's buffer, and input.data, stay put
+          batch.infos.push_back(info);
+          batch.inputs.push_back(input);
           continue;
         }
-        ReleaseBytes(&bytes[k]);
-        items[k].image = std::move(decoded[j]).value();
-        Status prepared = detector.Prepare(&*items[k].image);  // on its GPU; no host memory held
+        if (item.status.ok()) {
+          spdlog::debug("{}: decoded on the CPU: {}", item.path, nvjpeg_takes.message());
+          start = Clock::now();
+          DecodeOnCpu(&item, &bytes, info, detector);
+          gpu_phases_.cpu.Add(start);
+        }
+        Inbox(lane).Push(std::move(item));
+      }
+      if (batch.items.empty()) return;
+      checked.Push(std::move(batch));
+    }
+  }
+
+  // An nvJPEG worker: decodes the feeders' batches on its GPU (as far as their pixels fit the
+  // GPU's share; the rest, and what nvJPEG still refuses, on the CPU here) and prepares them
+  // there.
+  void DecodeJpegBatches(engine::GpuJpegDecoder& decoder, const model::Detector& detector,
+                         BoundedQueue<JpegBatch>& checked) {
+    MemoryBudget& gpu_memory = *DeviceMemoryOf(detector);
+    const size_t lane = LaneOf(&detector);
+    while (auto batch = checked.Pop()) {
+      const auto start = Clock::now();
+      std::vector<WorkItem>& items = batch->items;
+      const auto device_bytes = [&](size_t k) {
+        return static_cast<uint64_t>(batch->infos[k].width) * batch->infos[k].height * 3 + device_input_bytes_;
+      };
+      size_t fit = 0;  // the first `fit` go to nvJPEG
+      uint64_t fit_bytes = 0;
+      while (fit < items.size() && fit_bytes + device_bytes(fit) <= gpu_memory.limit()) fit_bytes += device_bytes(fit++);
+      if (Cancelled() || !gpu_memory.Acquire(fit_bytes)) fit = 0;  // cancelled: the CPU decodes them all
+      std::vector<Result<RgbImage>> decoded =
+          decoder.Decode({batch->inputs.begin(), batch->inputs.begin() + static_cast<std::ptrdiff_t>(fit)});
+      auto phase = Clock::now();
+      gpu_phases_.nvjpeg.Add(start);
+      if (!first_nvjpeg_batch_logged_.exchange(true)) {
+        spdlog::debug("{}: first nvJPEG batch decoded {:.2f} s into the run", detector.device().name, Since(start_));
+      }
+      std::vector<bool> done(items.size(), false);
+      for (size_t k = 0; k < fit; ++k) {
+        // The pixels go back to the GPU's allocator once prepared; the input stays until inference.
+        gpu_memory.Release(device_bytes(k) - device_input_bytes_);
+        if (!decoded[k].ok()) {
+          gpu_memory.Release(device_input_bytes_);
+          spdlog::debug("{}: decoded on the CPU: {}", items[k].path, decoded[k].status().message());
+          continue;
+        }
+        ReleaseBytes(&batch->bytes[k]);
+        items[k].image = std::move(decoded[k]).value();
+        Status prepared = detector.Prepare(&*items[k].image);  // queued on its GPU; no host memory held
         if (prepared.ok()) {
           items[k].device_memory = &gpu_memory;
           items[k].device_bytes_held = device_input_bytes_;
@@ -622,14 +670,11 @@ class IndexRun {
       }
       gpu_phases_.prepare.Add(phase);
       phase = Clock::now();
-      // What nvJPEG refused, what did not fit the GPU's share, and what is no JPEG inside is
-      // decoded here on the CPU, quietly.
-      for (size_t k = 0; k < rows.size(); ++k) {
-        if (!done[k] && items[k].status.ok()) DecodeOnCpu(&items[k], &bytes[k], infos[k], detector);
+      for (size_t k = 0; k < items.size(); ++k) {
+        if (!done[k] && items[k].status.ok()) DecodeOnCpu(&items[k], &batch->bytes[k], batch->infos[k], detector);
       }
       gpu_phases_.cpu.Add(phase);
       gpu_decode_time_.Add(start);
-      const size_t lane = LaneOf(&detector);
       for (size_t k = 0; k < items.size(); ++k) (done[k] ? *decoded_[lane] : Inbox(lane)).Push(std::move(items[k]));
     }
   }
@@ -714,6 +759,7 @@ class IndexRun {
   // CPU decoders make no CUDA call and Detect only gathers its batch. An input that cannot
   // move stays on the host; Detect uploads it itself.
   void UploadLoop(size_t lane) {
+    const ThreadCpuTime cpu(cpu_used_.upload);
     const model::Detector& detector = *lanes_[lane];
     MemoryBudget* gpu_memory = DeviceMemoryOf(detector);  // none: the device shares the host's
     const uint64_t device_bytes = gpu_memory != nullptr ? device_input_bytes_ : 0;
@@ -737,6 +783,7 @@ class IndexRun {
 
   // ---- batcher + detector: one loop per inference worker ----------------------------------
   void InferLoop(const model::Detector& detector) {
+    const ThreadCpuTime cpu(cpu_used_.inference);
     BoundedQueue<WorkItem>& decoded = *decoded_[LaneOf(&detector)];
     for (auto waiting = Clock::now(); auto first = decoded.Pop(); waiting = Clock::now()) {
       std::vector<WorkItem> batch;
@@ -929,6 +976,7 @@ class IndexRun {
   std::atomic<int> batch_size_{1};
   std::atomic<bool> stop_{false};
   std::atomic<bool> retried_{false};
+  std::atomic<bool> first_nvjpeg_batch_logged_{false};
   std::mutex videos_mu_;
   std::unordered_map<int64_t, VideoAccumulator> videos_;  // GUARDED_BY(videos_mu_)
   std::atomic<int64_t> video_frames_{0};
@@ -938,12 +986,15 @@ class IndexRun {
   TimeAccumulator decode_time_, gpu_decode_time_, infer_time_, write_time_;
   TimeAccumulator infer_wait_time_;  // inference waiting for decoded photos (-v)
   struct {
-    TimeAccumulator read, nvjpeg, prepare, cpu;
-  } gpu_phases_;  // where the nvJPEG workers' time goes (-v)
+    TimeAccumulator read, check, nvjpeg, prepare, cpu;
+  } gpu_phases_;  // where the nvJPEG feeders' and workers' time goes (-v)
   struct {
     TimeAccumulator read, decode, prepare;  // read also counts files that are not decoded
     std::atomic<int64_t> files{0};
   } cpu_phases_;  // where CPU decodes' time goes (-v)
+  struct {
+    TimeAccumulator decoders, nvjpeg_feeders, nvjpeg_workers, upload, inference;
+  } cpu_used_;  // CPU time of each kind of thread (-v)
 };
 
 }  // namespace
