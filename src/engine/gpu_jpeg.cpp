@@ -44,10 +44,28 @@ struct GpuJpegDecoder::Library {
   nvjpegHandle_t handle = nullptr;
   std::string backend;
   bool hardware = false;
+  // Decode states made with the context (~0.2 s each on the hardware backend, so
+  // StartInBackground makes them too): a worker takes one at its first Decode.
+  mutable std::mutex spare_mu;
+  mutable std::vector<nvjpegJpegState_t> spare_states;  // GUARDED_BY(spare_mu)
+
+  nvjpegJpegState_t TakeSpareState() const {
+    std::lock_guard<std::mutex> lock(spare_mu);
+    if (spare_states.empty()) return nullptr;
+    nvjpegJpegState_t state = spare_states.back();
+    spare_states.pop_back();
+    return state;
+  }
   ~Library() {
+    for (nvjpegJpegState_t state : spare_states) nvjpegJpegStateDestroy(state);
     if (handle) nvjpegDestroy(handle);
   }
 };
+
+namespace {
+// Decode states StartLibrary makes ahead: the indexer's nvJPEG workers per GPU by default.
+constexpr int kSpareStates = 2;
+}  // namespace
 
 struct GpuJpegDecoder::Impl {
   DeviceInfo device;
@@ -60,16 +78,17 @@ struct GpuJpegDecoder::Impl {
   bool hardware = false;
   int initialized_batch = 0;
   bool warned_batch_failure = false;
-  // Time in header checks, waiting for the previous batch, and in nvJPEG's batched decode
-  // (the hardware backend returns when its batch is nearly done).
-  double check_s = 0, wait_s = 0, decode_s = 0;
+  // Time in Check, in setting up batches (the checks Decode makes itself, allocation), waiting
+  // for the previous batch, and in nvJPEG's batched decode (the hardware backend returns when
+  // its batch is nearly done).
+  double check_s = 0, setup_s = 0, wait_s = 0, decode_s = 0;
   int64_t files = 0;
 
   ~Impl() {
     if (files > 0 || check_s > 0) {
-      spdlog::debug("{}: nvJPEG worker: header checks {:.2f} s; {} files decoded in {:.2f} s, {:.2f} s more waiting "
-                    "for a previous batch",
-                    device.name, check_s, files, decode_s, wait_s);
+      spdlog::debug("{}: nvJPEG worker: checks {:.2f} s; {} files decoded in {:.2f} s, with {:.2f} s setting up "
+                    "batches and {:.2f} s waiting for a previous one",
+                    device.name, check_s, files, decode_s, setup_s, wait_s);
     }
     if (stream) stream->synchronize();  // nothing in flight on the state about to go
     if (parser) nvjpegJpegStreamDestroy(parser);
@@ -130,6 +149,11 @@ LibraryResult GpuJpegDecoder::StartLibrary(const DeviceInfo& device) {
     library->handle = nullptr;
   }
   if (library->handle == nullptr) return DeviceError(device.name + ": nvJPEG did not start: " + NvjpegError(status));
+  for (int i = 0; i < kSpareStates; ++i) {
+    nvjpegJpegState_t state = nullptr;
+    if (nvjpegJpegStateCreate(library->handle, &state) != NVJPEG_STATUS_SUCCESS) break;
+    library->spare_states.push_back(state);
+  }
   spdlog::debug("{}: nvJPEG on the {} backend, started in {:.2f} s", device.name, library->backend,
                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return std::shared_ptr<const Library>(std::move(library));
@@ -185,11 +209,9 @@ Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::Worker(const DeviceInfo&
   impl->backend = library->backend;
   impl->hardware = library->hardware;
   impl->library = std::move(library);
-  nvjpegStatus_t status;
-  if ((status = nvjpegJpegStateCreate(impl->handle, &impl->state)) != NVJPEG_STATUS_SUCCESS ||
-      (status = nvjpegJpegStreamCreate(impl->handle, &impl->parser)) != NVJPEG_STATUS_SUCCESS) {
-    return DeviceError(device.name + ": nvJPEG did not start: " + NvjpegError(status));
-  }
+  // The decode state comes with the first Decode: a decoder that only checks never needs one.
+  const nvjpegStatus_t status = nvjpegJpegStreamCreate(impl->handle, &impl->parser);
+  if (status != NVJPEG_STATUS_SUCCESS) return DeviceError(device.name + ": nvJPEG did not start: " + NvjpegError(status));
   return std::unique_ptr<GpuJpegDecoder>(new GpuJpegDecoder(std::move(impl)));
 }
 
@@ -209,6 +231,7 @@ std::vector<Result<RgbImage>> GpuJpegDecoder::Decode(const std::vector<Input>& i
   std::vector<const unsigned char*> data;
   std::vector<size_t> lengths;
   std::vector<nvjpegImage_t> outputs;
+  std::vector<std::pair<int64_t, int64_t>> sizes;  // height, width as stored
   std::vector<at::Tensor> pixels;
   using Clock = std::chrono::steady_clock;
   const auto seconds_since = [](Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); };
@@ -223,22 +246,40 @@ std::vector<Result<RgbImage>> GpuJpegDecoder::Decode(const std::vector<Input>& i
           continue;
         }
       }
-      const unsigned width = in.width, height = in.height;
-      at::Tensor hwc = at::empty({static_cast<int64_t>(height), static_cast<int64_t>(width), 3}, at::TensorOptions().dtype(at::kByte).device(at::kCUDA, d.device.index));
-      nvjpegImage_t out{};
-      out.channel[0] = hwc.data_ptr<uint8_t>();
-      out.pitch[0] = width * 3u;
       batch.push_back(i);
       data.push_back(in.data);
       lengths.push_back(in.size);
+      nvjpegImage_t out{};
+      out.pitch[0] = in.width * 3u;
       outputs.push_back(out);
-      pixels.push_back(std::move(hwc));
+      sizes.push_back({in.height, in.width});
     }
-    d.check_s += seconds_since(start);
-    start = Clock::now();
     if (batch.empty()) return;
-    // The previous batch must be done with this state (and its stream) before the next goes in;
-    // the worker read and checked this batch while the engine decoded that one.
+    // One allocation for the batch's pixels, each photo a view of it: 64 allocations of 36 MB
+    // each cost the caching allocator more than the decode when streams hold blocks back.
+    int64_t total = 0;
+    for (const auto& [height, width] : sizes) total += static_cast<int64_t>(height) * width * 3;
+    const at::Tensor all = at::empty({total}, at::TensorOptions().dtype(at::kByte).device(at::kCUDA, d.device.index));
+    int64_t offset = 0;
+    for (size_t k = 0; k < sizes.size(); ++k) {
+      const auto [height, width] = sizes[k];
+      const int64_t bytes = static_cast<int64_t>(height) * width * 3;
+      pixels.push_back(all.narrow(0, offset, bytes).view({height, width, 3}));
+      outputs[k].channel[0] = pixels.back().data_ptr<uint8_t>();
+      offset += bytes;
+    }
+    if (d.state == nullptr) d.state = d.library->TakeSpareState();
+    if (d.state == nullptr) {
+      const nvjpegStatus_t made = nvjpegJpegStateCreate(d.handle, &d.state);
+      if (made != NVJPEG_STATUS_SUCCESS) {
+        d.state = nullptr;
+        for (size_t i : batch) results[i] = DeviceError(d.device.name + ": nvJPEG: " + NvjpegError(made));
+        return;
+      }
+    }
+    d.setup_s += seconds_since(start);
+    start = Clock::now();
+    // The previous batch must be done with this state (and its stream) before the next goes in.
     d.stream->synchronize();
     d.wait_s += seconds_since(start);
     start = Clock::now();

@@ -46,7 +46,10 @@ constexpr uint64_t kInferenceBytesPerInputPixel = 192;
 constexpr uint64_t kRuntimeSlackBytes = 96ull << 20;
 // Threads per GPU that read, hash and check (GpuJpegDecoder::Check) the JPEGs for its nvJPEG
 // workers: ~1 ms a 4 MB file, where the hardware decoder takes ~1.4 ms.
-constexpr size_t kGpuBatchFeeders = 2;
+constexpr size_t kGpuFeeders = 2;
+// JPEGs checked and waiting for a GPU's nvJPEG workers: one and a half batches of 64. More
+// would leave the CPU decoders idle at the end of a run while nvJPEG works through them.
+constexpr size_t kCheckedJpegsWaiting = 96;
 // Share of a GPU's free memory (at start) that nvJPEG's decoded pixels and the prepared inputs
 // waiting for the detector may take; the rest is the model's and its activations'.
 constexpr uint64_t kGpuMemoryShare = 3;  // one third
@@ -178,6 +181,15 @@ struct WorkItem {
   bool last_frame = true;       // for videos: the final item of this file
 };
 
+// A JPEG read and passed by GpuJpegDecoder::Check, waiting for an nvJPEG batch (or, at the
+// end of a run, a CPU decoder with nothing else to do). input.data points into bytes.
+struct CheckedJpeg {
+  WorkItem item;
+  std::vector<uint8_t> bytes;
+  media::ImageInfo info;
+  engine::GpuJpegDecoder::Input input;
+};
+
 // nvJPEG workers to start on one GPU, and the detector there that prepares what they decode.
 struct GpuDecodePlan {
   const model::Detector* detector = nullptr;
@@ -228,6 +240,8 @@ class IndexRun {
       uploads_.push_back(d->UploadsPreparedInputs()
                              ? std::make_unique<BoundedQueue<WorkItem>>(static_cast<size_t>(std::max(4, 2 * batch_limit_)))
                              : nullptr);
+      const bool nvjpeg = std::any_of(gpu_plans_.begin(), gpu_plans_.end(), [d](const GpuDecodePlan& p) { return p.detector == d; });
+      checked_.push_back(nvjpeg ? std::make_unique<BoundedQueue<CheckedJpeg>>(kCheckedJpegsWaiting) : nullptr);
     }
     // Each CUDA GPU's share for decoded pixels and the prepared inputs waiting for its detector.
     for (const model::Detector* d : detectors_) {
@@ -404,6 +418,15 @@ class IndexRun {
       }
       decode_time_.Add(start);
     }
+    // Out of files: the JPEGs still waiting for nvJPEG, so that the run ends when both are done.
+    while (!Cancelled() && worker < decoders_allowed_.load()) {
+      std::optional<CheckedJpeg> jpeg = TakeCheckedJpeg();
+      if (!jpeg) break;
+      const auto start = Clock::now();
+      DecodeOnCpu(&jpeg->item, &jpeg->bytes, jpeg->info, detector);
+      Inbox(lane).Push(std::move(jpeg->item));
+      decode_time_.Add(start);
+    }
   }
 
   WorkItem DecodeImageFile(const catalog::MediaRow& row, const model::Detector& detector) {
@@ -522,16 +545,17 @@ class IndexRun {
   // ---- GPU decode stage, per GPU: feeders read and check, nvJPEG workers decode ----------
   // One thread per GPU takes nvJPEG's context there (started while the model loaded, see
   // GpuJpegDecoder::StartInBackground; else ~0.6 s on an H100 while the CPU decoders already
-  // work) and starts the plan's nvJPEG workers and kGpuBatchFeeders feeders, which share it.
+  // work) and starts the plan's nvJPEG workers and kGpuFeeders feeders, which share it.
   // nvJPEG's batched decode returns only when its batch is nearly done, and the GPU's one
   // hardware decoder serves a call at a time, so the feeders read, hash and check the next
-  // batches meanwhile: the decoder never waits for files. If nvJPEG cannot start, --decode
+  // files meanwhile: the decoder never waits for files. If nvJPEG cannot start, --decode
   // auto leaves the JPEGs to the CPU decoders; --decode gpu fails the run.
   void GpuDecodeLoop(const GpuDecodePlan& plan) {
     const engine::DeviceInfo& device = plan.detector->device();
+    BoundedQueue<CheckedJpeg>& checked = *checked_[LaneOf(plan.detector)];
     std::vector<std::unique_ptr<engine::GpuJpegDecoder>> decoders;  // the workers', then the feeders'
     auto first = engine::GpuJpegDecoder::Create(device);
-    for (int i = 1; first.ok() && i < plan.workers + static_cast<int>(kGpuBatchFeeders); ++i) {
+    for (int i = 1; first.ok() && i < plan.workers + static_cast<int>(kGpuFeeders); ++i) {
       auto another = (*first)->AnotherWorker();
       if (!another.ok()) first = another.status();
       if (another.ok()) decoders.push_back(std::move(another).value());
@@ -539,6 +563,7 @@ class IndexRun {
     {
       std::lock_guard<std::mutex> lock(gpu_start_mu_);
       if (!first.ok()) {
+        checked.Close();
         if (options_.jpeg_decode == JpegDecode::kGpu) {
           if (gpu_start_error_.ok()) gpu_start_error_ = first.status().WithContext("--decode gpu");
         } else {
@@ -547,25 +572,22 @@ class IndexRun {
         return;
       }
       decoders.insert(decoders.begin(), std::move(first).value());
-      gpu_workers_started_ += static_cast<int>(decoders.size()) - static_cast<int>(kGpuBatchFeeders);
+      gpu_workers_started_ += plan.workers;
       gpu_backend_ = decoders.front()->backend();
     }
     spdlog::debug("{}: {} nvJPEG workers and {} feeders ready {:.2f} s into the run", device.name, plan.workers,
-                  kGpuBatchFeeders, Since(start_));
-    // Each feeder builds its own batch; two in waiting keep a worker busy while the next forms.
-    const size_t workers = static_cast<size_t>(plan.workers), feeders = kGpuBatchFeeders;
-    BoundedQueue<JpegBatch> checked(2);
-    std::atomic<size_t> feeding{feeders};
+                  kGpuFeeders, Since(start_));
+    std::atomic<size_t> feeding{kGpuFeeders};
     std::vector<std::thread> threads;
     for (size_t i = 0; i < decoders.size(); ++i) {
       threads.emplace_back([&, i] {
-        if (i < workers) {
+        if (i < static_cast<size_t>(plan.workers)) {
           const ThreadCpuTime cpu(cpu_used_.nvjpeg_workers);
           return DecodeJpegBatches(*decoders[i], *plan.detector, checked);
         }
         {
           const ThreadCpuTime cpu(cpu_used_.nvjpeg_feeders);
-          FeedJpegBatches(*decoders[i], *plan.detector, checked);
+          FeedJpegs(*decoders[i], *plan.detector, checked);
         }
         if (--feeding == 0) checked.Close();
       });
@@ -573,109 +595,104 @@ class IndexRun {
     for (auto& t : threads) t.join();
   }
 
-  // JPEGs read and passed by GpuJpegDecoder::Check, for one nvJPEG batch.
-  struct JpegBatch {
-    std::vector<WorkItem> items;
-    std::vector<std::vector<uint8_t>> bytes;
-    std::vector<media::ImageInfo> infos;
-    std::vector<engine::GpuJpegDecoder::Input> inputs;
-  };
-
-  // A feeder: takes the next batch of JPEGs, reads and checks them, and hands what nvJPEG
-  // takes to the workers. Files that are no JPEG inside or that nvJPEG refuses (progressive
-  // on the hardware decoder, CMYK, damaged...) it decodes on the CPU itself, quietly.
-  void FeedJpegBatches(engine::GpuJpegDecoder& checker, const model::Detector& detector,
-                       BoundedQueue<JpegBatch>& checked) {
+  // A feeder: takes the next JPEG, reads and checks it, and hands it to the workers if nvJPEG
+  // takes it. Files that are no JPEG inside or that nvJPEG refuses (progressive on the
+  // hardware decoder, CMYK, damaged...) it decodes on the CPU itself, quietly.
+  void FeedJpegs(engine::GpuJpegDecoder& checker, const model::Detector& detector, BoundedQueue<CheckedJpeg>& checked) {
     const size_t lane = LaneOf(&detector);
-    while (!Cancelled()) {
-      JpegBatch batch;
-      for (const catalog::MediaRow* row; static_cast<int>(batch.items.size()) < batch_size_ && (row = NextRow(true));) {
-        std::vector<uint8_t> bytes;
-        media::ImageInfo info;
-        auto start = Clock::now();
-        WorkItem item = ReadImageFile(*row, &bytes, &info);
-        gpu_phases_.read.Add(start);
-        start = Clock::now();
-        engine::GpuJpegDecoder::Input input{bytes.data(), bytes.size(), info.orientation};
-        const Status nvjpeg_takes = !item.status.ok() ? item.status
-                                    : info.format != media::ImageFormat::kJpeg ? Unsupported("not a JPEG inside")
-                                                                                : checker.Check(&input);
-        gpu_phases_.check.Add(start);
-        if (nvjpeg_takes.ok()) {
-          batch.items.push_back(std::move(item));
-          batch.bytes.push_back(std::move(bytes));  // the vector's buffer, and input.data, stay put
-          batch.infos.push_back(info);
-          batch.inputs.push_back(input);
-          continue;
-        }
-        if (item.status.ok()) {
-          spdlog::debug("{}: decoded on the CPU: {}", item.path, nvjpeg_takes.message());
-          start = Clock::now();
-          DecodeOnCpu(&item, &bytes, info, detector);
-          gpu_phases_.cpu.Add(start);
-        }
-        Inbox(lane).Push(std::move(item));
+    for (const catalog::MediaRow* row; !Cancelled() && (row = NextRow(true));) {
+      CheckedJpeg jpeg;
+      auto start = Clock::now();
+      jpeg.item = ReadImageFile(*row, &jpeg.bytes, &jpeg.info);
+      gpu_phases_.read.Add(start);
+      start = Clock::now();
+      jpeg.input = {jpeg.bytes.data(), jpeg.bytes.size(), jpeg.info.orientation};
+      const Status nvjpeg_takes = !jpeg.item.status.ok() ? jpeg.item.status
+                                  : jpeg.info.format != media::ImageFormat::kJpeg ? Unsupported("not a JPEG inside")
+                                                                                   : checker.Check(&jpeg.input);
+      gpu_phases_.check.Add(start);
+      if (nvjpeg_takes.ok()) {
+        checked.Push(std::move(jpeg));  // moving the bytes keeps their buffer, which input points into
+        continue;
       }
-      if (batch.items.empty()) return;
-      checked.Push(std::move(batch));
+      if (jpeg.item.status.ok()) {
+        spdlog::debug("{}: decoded on the CPU: {}", jpeg.item.path, nvjpeg_takes.message());
+        start = Clock::now();
+        DecodeOnCpu(&jpeg.item, &jpeg.bytes, jpeg.info, detector);
+        gpu_phases_.cpu.Add(start);
+      }
+      Inbox(lane).Push(std::move(jpeg.item));
     }
   }
 
-  // An nvJPEG worker: decodes the feeders' batches on its GPU (as far as their pixels fit the
-  // GPU's share; the rest, and what nvJPEG still refuses, on the CPU here) and prepares them
-  // there.
+  // An nvJPEG worker: decodes what the feeders checked on its GPU, in batches of up to the
+  // batch size (as far as their pixels fit the GPU's share; the rest, and what nvJPEG still
+  // refuses, on the CPU here), and prepares them there.
   void DecodeJpegBatches(engine::GpuJpegDecoder& decoder, const model::Detector& detector,
-                         BoundedQueue<JpegBatch>& checked) {
+                         BoundedQueue<CheckedJpeg>& checked) {
     MemoryBudget& gpu_memory = *DeviceMemoryOf(detector);
     const size_t lane = LaneOf(&detector);
-    while (auto batch = checked.Pop()) {
+    for (auto next = checked.Pop(); next; next = checked.Pop()) {
+      std::vector<CheckedJpeg> batch;
+      batch.push_back(std::move(*next));
+      // What the feeders have ready, and what they bring while this batch fills.
+      while (static_cast<int>(batch.size()) < batch_size_) {
+        auto more = checked.PopFor(std::chrono::milliseconds(2));
+        if (!more) break;
+        batch.push_back(std::move(*more));
+      }
+      if (Cancelled()) {  // not analysed: they stay pending for the next run
+        for (CheckedJpeg& jpeg : batch) ReleaseBytes(&jpeg.bytes);
+        continue;
+      }
       const auto start = Clock::now();
-      std::vector<WorkItem>& items = batch->items;
       const auto device_bytes = [&](size_t k) {
-        return static_cast<uint64_t>(batch->infos[k].width) * batch->infos[k].height * 3 + device_input_bytes_;
+        return static_cast<uint64_t>(batch[k].info.width) * batch[k].info.height * 3 + device_input_bytes_;
       };
       size_t fit = 0;  // the first `fit` go to nvJPEG
       uint64_t fit_bytes = 0;
-      while (fit < items.size() && fit_bytes + device_bytes(fit) <= gpu_memory.limit()) fit_bytes += device_bytes(fit++);
-      if (Cancelled() || !gpu_memory.Acquire(fit_bytes)) fit = 0;  // cancelled: the CPU decodes them all
-      std::vector<Result<RgbImage>> decoded =
-          decoder.Decode({batch->inputs.begin(), batch->inputs.begin() + static_cast<std::ptrdiff_t>(fit)});
+      while (fit < batch.size() && fit_bytes + device_bytes(fit) <= gpu_memory.limit()) fit_bytes += device_bytes(fit++);
+      if (!gpu_memory.Acquire(fit_bytes)) fit = 0;
+      std::vector<engine::GpuJpegDecoder::Input> inputs;
+      for (size_t k = 0; k < fit; ++k) inputs.push_back(batch[k].input);
+      std::vector<Result<RgbImage>> decoded = decoder.Decode(inputs);
       auto phase = Clock::now();
       gpu_phases_.nvjpeg.Add(start);
       if (!first_nvjpeg_batch_logged_.exchange(true)) {
         spdlog::debug("{}: first nvJPEG batch decoded {:.2f} s into the run", detector.device().name, Since(start_));
       }
-      std::vector<bool> done(items.size(), false);
+      std::vector<bool> done(batch.size(), false);
       for (size_t k = 0; k < fit; ++k) {
+        WorkItem& item = batch[k].item;
         // The pixels go back to the GPU's allocator once prepared; the input stays until inference.
         gpu_memory.Release(device_bytes(k) - device_input_bytes_);
         if (!decoded[k].ok()) {
           gpu_memory.Release(device_input_bytes_);
-          spdlog::debug("{}: decoded on the CPU: {}", items[k].path, decoded[k].status().message());
+          spdlog::debug("{}: decoded on the CPU: {}", item.path, decoded[k].status().message());
           continue;
         }
-        ReleaseBytes(&batch->bytes[k]);
-        items[k].image = std::move(decoded[k]).value();
-        Status prepared = detector.Prepare(&*items[k].image);  // queued on its GPU; no host memory held
+        ReleaseBytes(&batch[k].bytes);
+        item.image = std::move(decoded[k]).value();
+        Status prepared = detector.Prepare(&*item.image);  // queued on its GPU; no host memory held
         if (prepared.ok()) {
-          items[k].device_memory = &gpu_memory;
-          items[k].device_bytes_held = device_input_bytes_;
+          item.device_memory = &gpu_memory;
+          item.device_bytes_held = device_input_bytes_;
         } else {
           gpu_memory.Release(device_input_bytes_);
-          items[k].image.reset();
-          items[k].status = prepared;
+          item.image.reset();
+          item.status = prepared;
         }
         ++gpu_decoded_;
         done[k] = true;
       }
       gpu_phases_.prepare.Add(phase);
       phase = Clock::now();
-      for (size_t k = 0; k < items.size(); ++k) {
-        if (!done[k] && items[k].status.ok()) DecodeOnCpu(&items[k], &batch->bytes[k], batch->infos[k], detector);
+      for (size_t k = 0; k < batch.size(); ++k) {
+        if (!done[k] && batch[k].item.status.ok()) DecodeOnCpu(&batch[k].item, &batch[k].bytes, batch[k].info, detector);
       }
       gpu_phases_.cpu.Add(phase);
       gpu_decode_time_.Add(start);
-      for (size_t k = 0; k < items.size(); ++k) (done[k] ? *decoded_[lane] : Inbox(lane)).Push(std::move(items[k]));
+      for (size_t k = 0; k < batch.size(); ++k) (done[k] ? *decoded_[lane] : Inbox(lane)).Push(std::move(batch[k].item));
     }
   }
 
@@ -748,6 +765,17 @@ class IndexRun {
       item.meta = meta;
       decoded.Push(std::move(item));
     }
+  }
+
+  // A JPEG the feeders checked for nvJPEG, for a CPU decoder that ran out of files (--decode
+  // auto): at the end of a run nvJPEG's queue is the last work left. nullopt when none waits.
+  std::optional<CheckedJpeg> TakeCheckedJpeg() {
+    if (options_.jpeg_decode != JpegDecode::kAuto) return std::nullopt;
+    for (auto& queue : checked_) {
+      if (!queue) continue;
+      if (auto jpeg = queue->PopFor(std::chrono::milliseconds(0))) return jpeg;
+    }
+    return std::nullopt;
   }
 
   // Where a decoder hands a CPU-decoded photo of `lane`: its upload queue if it has one, else
@@ -963,6 +991,7 @@ class IndexRun {
   std::vector<const model::Detector*> lanes_;  // distinct detectors; decoded_[i] feeds lanes_[i]
   std::vector<std::unique_ptr<BoundedQueue<WorkItem>>> decoded_;
   std::vector<std::unique_ptr<BoundedQueue<WorkItem>>> uploads_;  // per lane; nullptr: no upload stage
+  std::vector<std::unique_ptr<BoundedQueue<CheckedJpeg>>> checked_;  // per lane with nvJPEG; else nullptr
   BoundedQueue<std::vector<catalog::MediaResult>> results_;
   BoundedQueue<catalog::MediaRow> retry_{1 << 16};
 
