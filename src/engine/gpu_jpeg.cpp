@@ -64,7 +64,7 @@ struct GpuJpegDecoder::Library {
 
 namespace {
 // Decode states StartLibrary makes ahead: the indexer's nvJPEG workers per GPU by default.
-constexpr int kSpareStates = 2;
+constexpr int kSpareStates = 1;
 }  // namespace
 
 struct GpuJpegDecoder::Impl {

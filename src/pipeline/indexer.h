@@ -51,7 +51,7 @@ struct IndexOptions {
   int batch_size = 64;              // images per forward pass at most
   int concurrency = 3;              // CPU decode workers
   JpegDecode jpeg_decode = JpegDecode::kAuto;
-  int nvjpeg_workers = 2;           // per GPU, with kGpu or kAuto
+  int nvjpeg_workers = 1;           // per GPU, with kGpu or kAuto
   uint64_t max_memory = 8ull << 30; // peak RSS ceiling, bytes
   double video_interval_s = 2.0;
   // Called on the writer thread after each committed batch (and at the end).
