@@ -9,7 +9,6 @@
 #include <array>
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -145,17 +144,13 @@ class CenternetDetector final : public Detector {
     });
   }
 
-  bool UploadsHostImages() const override { return device_.kind == engine::DeviceKind::kCuda; }
+  bool UploadsPreparedInputs() const override { return device_.kind == engine::DeviceKind::kCuda; }
 
-  // Host pixels go up as decoded (uint8: 9 MB for a 2000x1500 decode, against 3 MB of float
-  // input) and are resized on the GPU, sparing the decode thread ~4 ms of CPU a photo; a host
-  // input Prepare made goes up as it is. Both on a stream of this call's own (an upload
-  // thread's; Detect waits for `ready`) through pinned memory: a copy from pageable memory is
-  // staged by the driver through small bounce buffers, each waited for.
+  // A host input to the GPU on a stream of this call's own (an upload thread's; Detect waits
+  // for `ready`), through a pinned staging buffer: a copy from pageable memory is staged by the
+  // driver through small bounce buffers, each waited for.
   Status Upload(RgbImage* image) const override {
-    if (!UploadsHostImages() || image->device_pixels) return Status::Ok();
-    if (!image->prepared) return UploadPixels(image);
-    if (image->prepared->input.is_cuda()) return Status::Ok();
+    if (!UploadsPreparedInputs() || !image->prepared || image->prepared->input.is_cuda()) return Status::Ok();
     return engine::CatchTorch("centernet upload", [&] {
       const engine::DeviceStream stream(device_);
       auto on_stream = stream.Use();
@@ -173,26 +168,6 @@ class CenternetDetector final : public Detector {
   }
 
  private:
-  Status UploadPixels(RgbImage* image) const {
-    if (image->pixels.size() != static_cast<size_t>(image->width) * image->height * 3) {
-      return InvalidArgument("pixel buffer is not width x height x 3 bytes");
-    }
-    Status copied = engine::CatchTorch("centernet upload", [&] {
-      const engine::DeviceStream stream(device_);
-      auto on_stream = stream.Use();
-      // From LibTorch's caching pinned allocator: a block goes back to it with the copy that
-      // reads it still queued and serves again once that copy is done.
-      at::Tensor pinned = at::empty({image->height, image->width, 3}, at::TensorOptions().dtype(at::kByte).pinned_memory(true));
-      std::memcpy(pinned.data_ptr<uint8_t>(), image->pixels.data(), image->pixels.size());
-      auto pixels = std::make_shared<DevicePixels>();  // upright already: host decoders turn them
-      pixels->hwc = pinned.to(engine::ToTorchDevice(device_), /*non_blocking=*/true);
-      pixels->written = ReadyEvent();
-      image->device_pixels = std::move(pixels);
-      std::vector<uint8_t>().swap(image->pixels);
-    });
-    return copied.ok() ? Prepare(image) : copied;
-  }
-
   struct ForwardFailed : std::runtime_error {
     explicit ForwardFailed(Status s) : std::runtime_error(s.message()), status(std::move(s)) {}
     Status status;

@@ -83,15 +83,12 @@ class Detector {
   // Errors: OutOfMemory, DeviceError.
   virtual Status Prepare(RgbImage* image) const;
 
-  // True when Upload moves photos on the host into the device's memory (CenterNet on CUDA):
-  // decoded pixels, which it then prepares there (so decode workers skip Prepare and its
-  // resize), or inputs Prepare left on the host. A pipeline then uploads on a thread of its
-  // own, so decode workers never wait for the device or hold its driver's locks, and Detect
-  // only gathers.
-  virtual bool UploadsHostImages() const { return false; }
-  // Moves `image` (host pixels, prepared there on arrival, or a prepared host input) to the
-  // device, on the calling thread. Detect accepts images either way. Errors: OutOfMemory,
-  // DeviceError.
+  // True when Upload moves prepared inputs that Prepare left on the host into the device's
+  // memory (CenterNet on CUDA). A pipeline then uploads on a thread of its own, so decode
+  // workers never wait for the device or hold its driver's locks, and Detect only gathers.
+  virtual bool UploadsPreparedInputs() const { return false; }
+  // Moves `image`'s prepared input to the device, on the calling thread. Detect accepts images
+  // either way. Errors: OutOfMemory, DeviceError.
   virtual Status Upload(RgbImage* image) const {
     (void)image;
     return Status::Ok();

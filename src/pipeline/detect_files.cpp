@@ -24,11 +24,11 @@ std::vector<Decoded> DecodeRange(const model::Detector& detector, const std::vec
     for (size_t i; (i = next.fetch_add(1)) < out.size();) {
       out[i].path = paths[begin + i];
       out[i].image = media::DecodeFile(out[i].path, options);
-      // The detector's preprocessing here too, on the decode threads: on the host, or on the
-      // GPU after the upload (at normal priority: `detect` runs no nvJPEG workers that their
-      // CUDA calls could stall).
+      // The detector's preprocessing here too, and the upload, on the decode threads (at
+      // normal priority: `detect` runs no nvJPEG workers that their CUDA calls could stall).
       if (out[i].image.ok()) {
-        Status prepared = detector.UploadsHostImages() ? detector.Upload(&*out[i].image) : detector.Prepare(&*out[i].image);
+        Status prepared = detector.Prepare(&*out[i].image);
+        if (prepared.ok()) prepared = detector.Upload(&*out[i].image);
         if (!prepared.ok()) out[i].image = prepared;
       }
     }

@@ -237,7 +237,7 @@ class IndexRun {
       if (std::find(lanes_.begin(), lanes_.end(), d) != lanes_.end()) continue;
       lanes_.push_back(d);
       decoded_.push_back(std::make_unique<BoundedQueue<WorkItem>>(QueueCapacity(detectors_, batch_limit_)));
-      uploads_.push_back(d->UploadsHostImages()
+      uploads_.push_back(d->UploadsPreparedInputs()
                              ? std::make_unique<BoundedQueue<WorkItem>>(static_cast<size_t>(std::max(4, 2 * batch_limit_)))
                              : nullptr);
       const bool nvjpeg = std::any_of(gpu_plans_.begin(), gpu_plans_.end(), [d](const GpuDecodePlan& p) { return p.detector == d; });
@@ -516,11 +516,11 @@ class IndexRun {
   }
 
   // The detector's own preprocessing, here on a decode thread (model::Detector::Prepare), of
-  // pixels decoded on the CPU, unless the detector's upload stage prepares them on its GPU
-  // (UploadsHostImages). The item then holds what it keeps, on the host (`acquired` host
-  // bytes were taken for it; the rest goes back).
+  // pixels decoded on the CPU. The item then holds what it keeps, on the host even for a GPU
+  // detector (the upload stage moves it; `acquired` host bytes were taken for it; the rest
+  // goes back).
   void Prepare(WorkItem* item, uint64_t acquired, const model::Detector& detector) {
-    Status prepared = detector.UploadsHostImages() ? Status::Ok() : detector.Prepare(&*item->image);
+    Status prepared = detector.Prepare(&*item->image);
     const uint64_t held = item->image->prepared ? host_input_bytes_ : item->image->pixels.size();
     if (!prepared.ok() || (held > acquired && !budget_.Acquire(held - acquired))) {
       budget_.Release(acquired);
@@ -782,18 +782,18 @@ class IndexRun {
   // the detector's queue.
   BoundedQueue<WorkItem>& Inbox(size_t lane) { return uploads_[lane] ? *uploads_[lane] : *decoded_[lane]; }
 
-  // ---- upload stage: one thread per GPU whose detector UploadsHostImages -------------------
-  // CPU-decoded photos move into the GPU's memory (its budget) here, at normal priority, and
-  // are resized there, so CPU decoders make no CUDA call and skip the resize, and Detect only
-  // gathers its batch. A photo that cannot move stays on the host; Detect takes it as it is.
+  // ---- upload stage: one thread per GPU whose detector UploadsPreparedInputs ---------------
+  // CPU-prepared inputs move into the GPU's memory (its budget) here, at normal priority, so
+  // CPU decoders make no CUDA call and Detect only gathers its batch. An input that cannot
+  // move stays on the host; Detect uploads it itself.
   void UploadLoop(size_t lane) {
     const ThreadCpuTime cpu(cpu_used_.upload);
     const model::Detector& detector = *lanes_[lane];
     MemoryBudget* gpu_memory = DeviceMemoryOf(detector);  // none: the device shares the host's
     const uint64_t device_bytes = gpu_memory != nullptr ? device_input_bytes_ : 0;
     while (auto item = uploads_[lane]->Pop()) {
-      const bool on_host = item->image && (item->image->prepared || !item->image->pixels.empty());
-      if (item->status.ok() && on_host && (gpu_memory == nullptr || gpu_memory->Acquire(device_bytes))) {
+      if (item->status.ok() && item->image && item->image->prepared &&
+          (gpu_memory == nullptr || gpu_memory->Acquire(device_bytes))) {
         const Status uploaded = detector.Upload(&*item->image);
         if (uploaded.ok()) {
           budget_.Release(item->bytes_held);
