@@ -28,6 +28,12 @@ inline int64_t ThisThreadsCpuMicros() {
   return clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) == 0 ? t.tv_sec * 1000000 + t.tv_nsec / 1000 : 0;
 }
 
+// CPU time the whole process has used, in microseconds (0 where the clock is missing).
+inline int64_t ProcessCpuMicros() {
+  timespec t{};
+  return clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t) == 0 ? t.tv_sec * 1000000 + t.tv_nsec / 1000 : 0;
+}
+
 // Adds the CPU time the calling thread uses from its construction to its end to `total`.
 class ThreadCpuTime {
  public:

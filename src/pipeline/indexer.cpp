@@ -261,6 +261,7 @@ class IndexRun {
 
   Status Run(IndexSummary* summary) {
     start_ = Clock::now();
+    process_cpu_at_start_ = ProcessCpuMicros();
     const auto& info = detectors_.front()->info();
     const int input_pixels = info.input_width * info.input_height;
     host_input_bytes_ = static_cast<uint64_t>(input_pixels) * 3 * sizeof(float);
@@ -333,9 +334,10 @@ class IndexRun {
     summary->gpu_decode_s = gpu_decode_time_.seconds();
     spdlog::debug("inference waited {:.2f} s for decoded photos", infer_wait_time_.seconds());
     if (cpu_phases_.files > 0) {
-      spdlog::debug("CPU decodes of {} images, summed: reading {:.2f} s, decoding {:.2f} s, preparing {:.2f} s",
+      spdlog::debug("CPU decodes of {} images, summed: reading {:.2f} s, decoding {:.2f} s, preparing {:.2f} s, "
+                    "handing over {:.2f} s",
                     cpu_phases_.files.load(), cpu_phases_.read.seconds(), cpu_phases_.decode.seconds(),
-                    cpu_phases_.prepare.seconds());
+                    cpu_phases_.prepare.seconds(), cpu_phases_.handoff.seconds());
     }
     if (summary->gpu_decode_workers > 0) {
       spdlog::debug("nvJPEG feeders and workers, summed: reading {:.2f} s, checking {:.2f} s, nvJPEG {:.2f} s, "
@@ -343,10 +345,12 @@ class IndexRun {
                     gpu_phases_.read.seconds(), gpu_phases_.check.seconds(), gpu_phases_.nvjpeg.seconds(),
                     gpu_phases_.prepare.seconds(), gpu_phases_.cpu.seconds());
     }
-    spdlog::debug("CPU time used in {:.2f} s: CPU decoders {:.2f} s, nvJPEG feeders {:.2f} s, nvJPEG workers {:.2f} s, "
-                  "uploads {:.2f} s, inference {:.2f} s",
-                  Since(start_), cpu_used_.decoders.seconds(), cpu_used_.nvjpeg_feeders.seconds(),
-                  cpu_used_.nvjpeg_workers.seconds(), cpu_used_.upload.seconds(), cpu_used_.inference.seconds());
+    if (uploads_done_ > 0) spdlog::debug("uploads: {} inputs in {:.2f} s", uploads_done_.load(), upload_time_.seconds());
+    spdlog::debug("CPU time used in {:.2f} s: {:.2f} s by the whole process; CPU decoders {:.2f} s, nvJPEG feeders "
+                  "{:.2f} s, nvJPEG workers {:.2f} s, uploads {:.2f} s, inference {:.2f} s",
+                  Since(start_), static_cast<double>(ProcessCpuMicros() - process_cpu_at_start_) / 1e6,
+                  cpu_used_.decoders.seconds(), cpu_used_.nvjpeg_feeders.seconds(), cpu_used_.nvjpeg_workers.seconds(),
+                  cpu_used_.upload.seconds(), cpu_used_.inference.seconds());
     summary->infer_s = infer_time_.seconds();
     summary->write_s = write_time_.seconds();
     summary->final_batch_size = batch_size_;
@@ -414,7 +418,9 @@ class IndexRun {
           decode_time_.Add(start);
           return;
         }
+        const auto handing = Clock::now();
         Inbox(lane).Push(std::move(item));
+        cpu_phases_.handoff.Add(handing);
       }
       decode_time_.Add(start);
     }
@@ -794,7 +800,10 @@ class IndexRun {
     while (auto item = uploads_[lane]->Pop()) {
       if (item->status.ok() && item->image && item->image->prepared &&
           (gpu_memory == nullptr || gpu_memory->Acquire(device_bytes))) {
+        const auto start = Clock::now();
         const Status uploaded = detector.Upload(&*item->image);
+        upload_time_.Add(start);
+        ++uploads_done_;
         if (uploaded.ok()) {
           budget_.Release(item->bytes_held);
           item->bytes_held = 0;
@@ -1006,6 +1015,7 @@ class IndexRun {
   std::atomic<bool> stop_{false};
   std::atomic<bool> retried_{false};
   std::atomic<bool> first_nvjpeg_batch_logged_{false};
+  int64_t process_cpu_at_start_ = 0;
   std::mutex videos_mu_;
   std::unordered_map<int64_t, VideoAccumulator> videos_;  // GUARDED_BY(videos_mu_)
   std::atomic<int64_t> video_frames_{0};
@@ -1014,11 +1024,14 @@ class IndexRun {
   Status writer_status_;                                   // writer thread only until joined
   TimeAccumulator decode_time_, gpu_decode_time_, infer_time_, write_time_;
   TimeAccumulator infer_wait_time_;  // inference waiting for decoded photos (-v)
+  TimeAccumulator upload_time_;      // in Detector::Upload, all upload threads (-v)
+  std::atomic<int64_t> uploads_done_{0};
   struct {
     TimeAccumulator read, check, nvjpeg, prepare, cpu;
   } gpu_phases_;  // where the nvJPEG feeders' and workers' time goes (-v)
   struct {
     TimeAccumulator read, decode, prepare;  // read also counts files that are not decoded
+    TimeAccumulator handoff;                 // waiting for room in the next stage's queue
     std::atomic<int64_t> files{0};
   } cpu_phases_;  // where CPU decodes' time goes (-v)
   struct {
