@@ -8,6 +8,7 @@
 #include <deque>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 namespace mediadex {
 
@@ -39,6 +40,17 @@ class BoundedQueue {
     std::unique_lock<std::mutex> lock(mutex_);
     not_empty_.wait_for(lock, timeout, [&] { return closed_ || !items_.empty(); });
     return TakeLocked();
+  }
+
+  // A batch: blocks for the first item, then takes up to `most` in all, waiting at most
+  // `linger` for each next one. Empty when the queue is closed and drained.
+  template <typename Rep, typename Period>
+  std::vector<T> PopBatch(size_t most, std::chrono::duration<Rep, Period> linger) {
+    std::vector<T> batch;
+    for (auto item = Pop(); item; item = batch.size() < most ? PopFor(linger) : std::nullopt) {
+      batch.push_back(std::move(*item));
+    }
+    return batch;
   }
 
   // No more pushes; consumers drain what is left, then get nullopt.

@@ -638,15 +638,10 @@ class IndexRun {
                          BoundedQueue<CheckedJpeg>& checked) {
     MemoryBudget& gpu_memory = *DeviceMemoryOf(detector);
     const size_t lane = LaneOf(&detector);
-    for (auto next = checked.Pop(); next; next = checked.Pop()) {
-      std::vector<CheckedJpeg> batch;
-      batch.push_back(std::move(*next));
-      // What the feeders have ready, and what they bring while this batch fills.
-      while (static_cast<int>(batch.size()) < batch_size_) {
-        auto more = checked.PopFor(std::chrono::milliseconds(2));
-        if (!more) break;
-        batch.push_back(std::move(*more));
-      }
+    while (true) {
+      // What the feeders have ready, and what they bring while the batch fills.
+      std::vector<CheckedJpeg> batch = checked.PopBatch(static_cast<size_t>(batch_size_), std::chrono::milliseconds(2));
+      if (batch.empty()) break;
       if (Cancelled()) {  // not analysed: they stay pending for the next run
         for (CheckedJpeg& jpeg : batch) ReleaseBytes(&jpeg.bytes);
         continue;
@@ -822,15 +817,11 @@ class IndexRun {
   void InferLoop(const model::Detector& detector) {
     const ThreadCpuTime cpu(cpu_used_.inference);
     BoundedQueue<WorkItem>& decoded = *decoded_[LaneOf(&detector)];
-    for (auto waiting = Clock::now(); auto first = decoded.Pop(); waiting = Clock::now()) {
-      std::vector<WorkItem> batch;
-      batch.push_back(std::move(*first));
-      // Fill the batch with what is ready; do not wait long for stragglers.
-      while (static_cast<int>(batch.size()) < batch_size_) {
-        auto more = decoded.PopFor(std::chrono::milliseconds(20));
-        if (!more) break;
-        batch.push_back(std::move(*more));
-      }
+    while (true) {
+      const auto waiting = Clock::now();
+      // What is ready; not waiting long for stragglers.
+      std::vector<WorkItem> batch = decoded.PopBatch(static_cast<size_t>(batch_size_), std::chrono::milliseconds(20));
+      if (batch.empty()) break;
       infer_wait_time_.Add(waiting);
       const auto start = Clock::now();
       std::vector<catalog::MediaResult> out;

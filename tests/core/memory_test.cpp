@@ -68,5 +68,24 @@ TEST(BoundedQueueTest, ProducerWaitsWhenFullAndConsumerDrainsAfterClose) {
   EXPECT_FALSE(q.PopFor(std::chrono::milliseconds(1)).has_value());
 }
 
+// Batches take what is ready, up to their size, without waiting long for more; an empty batch
+// means closed and drained.
+TEST(BoundedQueueTest, PopBatchTakesWhatIsReadyUpToItsSize) {
+  BoundedQueue<int> q(16);
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(q.Push(i));
+  EXPECT_EQ(q.PopBatch(3, std::chrono::milliseconds(1)), (std::vector<int>{0, 1, 2}));
+  const auto start = std::chrono::steady_clock::now();
+  EXPECT_EQ(q.PopBatch(10, std::chrono::milliseconds(20)), (std::vector<int>{3, 4}));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5)) << "it waited for a full batch";
+  std::thread late([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    q.Push(5);
+    q.Close();
+  });
+  EXPECT_EQ(q.PopBatch(10, std::chrono::milliseconds(1)), std::vector<int>{5}) << "the first item is waited for";
+  late.join();
+  EXPECT_TRUE(q.PopBatch(10, std::chrono::milliseconds(1)).empty());
+}
+
 }  // namespace
 }  // namespace mediadex
