@@ -563,8 +563,11 @@ class IndexRun {
     auto first = engine::GpuJpegDecoder::Create(device);
     for (int i = 1; first.ok() && i < plan.workers + static_cast<int>(kGpuFeeders); ++i) {
       auto another = (*first)->AnotherWorker();
-      if (!another.ok()) first = another.status();
-      if (another.ok()) decoders.push_back(std::move(another).value());
+      if (!another.ok()) {
+        first = another.status();
+        break;
+      }
+      decoders.push_back(std::move(another).value());
     }
     {
       std::lock_guard<std::mutex> lock(gpu_start_mu_);
