@@ -22,17 +22,14 @@ struct TimeAccumulator {
   double seconds() const { return static_cast<double>(micros.load()) / 1e6; }
 };
 
-// CPU time the calling thread has used, in microseconds (0 where the clock is missing).
-inline int64_t ThisThreadsCpuMicros() {
+// A CPU-time clock in microseconds (0 where the clock is missing).
+inline int64_t CpuMicros(clockid_t clock) {
   timespec t{};
-  return clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) == 0 ? t.tv_sec * 1000000 + t.tv_nsec / 1000 : 0;
+  return clock_gettime(clock, &t) == 0 ? t.tv_sec * 1000000 + t.tv_nsec / 1000 : 0;
 }
-
-// CPU time the whole process has used, in microseconds (0 where the clock is missing).
-inline int64_t ProcessCpuMicros() {
-  timespec t{};
-  return clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t) == 0 ? t.tv_sec * 1000000 + t.tv_nsec / 1000 : 0;
-}
+// CPU time the calling thread, or the whole process, has used.
+inline int64_t ThisThreadsCpuMicros() { return CpuMicros(CLOCK_THREAD_CPUTIME_ID); }
+inline int64_t ProcessCpuMicros() { return CpuMicros(CLOCK_PROCESS_CPUTIME_ID); }
 
 // Adds the CPU time the calling thread uses from its construction to its end to `total`.
 class ThreadCpuTime {
