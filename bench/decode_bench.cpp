@@ -37,16 +37,21 @@ int main(int argc, char** argv) {
   app.add_flag("--exact", exact, "decode at full size");
   app.add_flag("--gpu", gpu, "also decode on the first CUDA GPU with nvJPEG");
   app.add_option("--gpu-batch", gpu_batch, "JPEGs per nvJPEG batch");
+  int gpu_workers = 1;
+  app.add_option("--gpu-workers", gpu_workers, "nvJPEG workers (threads, each with its own decode state)");
   CLI11_PARSE(app, argc, argv);
-  std::unique_ptr<engine::GpuJpegDecoder> decoder;
+  std::vector<std::unique_ptr<engine::GpuJpegDecoder>> gpu_decoders;
   if (gpu) {
     auto cuda = engine::PickDevice({"cuda", false});
     auto created = cuda.ok() ? engine::GpuJpegDecoder::Create(cuda->device) : Result<std::unique_ptr<engine::GpuJpegDecoder>>(cuda.status());
+    for (int w = 1; created.ok() && w <= gpu_workers; ++w) {
+      gpu_decoders.push_back(std::move(created).value());
+      if (w < gpu_workers) created = gpu_decoders.front()->AnotherWorker();
+    }
     if (!created.ok()) {
       std::fprintf(stderr, "decode_bench: --gpu: %s\n", created.status().ToString().c_str());
       return 2;
     }
-    decoder = std::move(created).value();
   }
 
   // Files are read into memory first: this measures decoding, not the disk.
@@ -72,9 +77,10 @@ int main(int argc, char** argv) {
       }
     });
   }
-  if (decoder) {
-    pool.emplace_back([&] {
-      for (size_t i = 0; !stop;) {
+  for (size_t w = 0; w < gpu_decoders.size(); ++w) {
+    pool.emplace_back([&, w] {
+      engine::GpuJpegDecoder* decoder = gpu_decoders[w].get();
+      for (size_t i = w * gpu_batch; !stop;) {
         std::vector<engine::GpuJpegDecoder::Input> batch;
         for (int k = 0; k < gpu_batch; ++k, ++i) {
           const auto& f = files[i % files.size()];
@@ -94,9 +100,10 @@ int main(int argc, char** argv) {
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   nlohmann::json out = {{"threads", threads}, {"exact", exact}, {"files", files.size()},
                         {"failed", failed.load()}, {"decode_ips", std::round(done / elapsed * 10) / 10}};
-  if (decoder) {
-    out["gpu"] = decoder->backend();
+  if (!gpu_decoders.empty()) {
+    out["gpu"] = gpu_decoders.front()->backend();
     out["gpu_batch"] = gpu_batch;
+    out["gpu_workers"] = gpu_workers;
     out["gpu_ips"] = std::round(gpu_done / elapsed * 10) / 10;
   }
   std::printf("%s\n", out.dump().c_str());

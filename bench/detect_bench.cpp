@@ -94,7 +94,7 @@ int main(int argc, char** argv) {
   std::vector<RgbImage> images;
   for (const auto& f : files) {
     auto image = media::DecodeFile(f, decode);
-    if (image.ok() && model.Prepare(&*image).ok() && model.Upload(&*image).ok()) {
+    if (image.ok() && model.Prepare(&*image).ok() && model.Upload({&*image}).ok()) {
       images.push_back(std::move(image).value());
     }
   }

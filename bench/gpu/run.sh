@@ -70,7 +70,7 @@ index() {
     echo "!! $3: ${failed:-no summary: the run did not finish} files failed; this figure does not count"
     grep -m5 -E "^\[(warning|error)\]|what\(\)" "$RESULTS/index-$3.txt"
   fi
-  grep -E "CUDA Graph|nvJPEG on|eager forward|every file decoded|nvJPEG feeders|nvJPEG worker|nvJPEG batch|CPU decodes|CPU time used|uploads:|images detected|waited|blocking sync|keep spinning" "$RESULTS/index-$3.txt" | sort | uniq -c
+  grep -E "CUDA Graph|nvJPEG on|eager forward|every file decoded|nvJPEG feeders|nvJPEG worker|nvJPEG batch|CPU decodes|CPU time used|uploads:|uploads;|images detected|waited|blocking sync|keep spinning" "$RESULTS/index-$3.txt" | sort | uniq -c
   # The first forward pass loads the GPU's kernels (seconds); the rate after it, as a long run sees.
   awk -v n="$N" '/eager forward pass 1 / { for (i = 1; i <= NF; i++) if ($i == "s") w = $(i - 1); b = $(NF - 2) }
        /^time / { t = $2 }
@@ -80,11 +80,11 @@ index() {
 }
 # Defaults: --concurrency 0 (every core decodes; niced beside nvJPEG), 2 nvJPEG workers per GPU.
 # E2E: runs as DECODE:NVJPEG_WORKERS:CONCURRENCY[:VAR=VALUE], empty fields taking the defaults;
-# VAR=VALUE goes into that run's environment (e.g. MEDIADEX_CUDA_SPIN=1).
+# VAR=VALUE (several: VAR=VALUE,VAR2=VALUE2) goes into that run's environment.
 for run in ${E2E:-auto:: auto:3: gpu:: cpu::}; do
   IFS=: read -r decode workers concurrency env <<< "$run"
   echo "== end-to-end, GPU 0, --decode $decode, nvJPEG workers ${workers:-default}, CPU decoders ${concurrency:-default ($CORES)}${env:+, $env}"
-  RUN_ENV=$env index cuda:0 "$decode" "gpu-$decode-${workers:-d}-${concurrency:-d}${env:+-${env%%=*}}" \
+  RUN_ENV=${env//,/ } index cuda:0 "$decode" "gpu-$decode-${workers:-d}-${concurrency:-d}${env:+-$(echo "$env" | tr -c 'A-Za-z0-9_\n' -)}" \
     ${workers:+--nvjpeg-workers $workers} ${concurrency:+--concurrency $concurrency}
 done
 if [ "$GPUS" -gt 1 ]; then

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <future>
 #include <map>
 #include <mutex>
@@ -82,13 +83,13 @@ struct GpuJpegDecoder::Impl {
   // for the previous batch, and in nvJPEG's batched decode (the hardware backend returns when
   // its batch is nearly done).
   double check_s = 0, setup_s = 0, wait_s = 0, decode_s = 0;
-  int64_t files = 0;
+  int64_t files = 0, batches = 0;
 
   ~Impl() {
     if (files > 0 || check_s > 0) {
-      spdlog::debug("{}: nvJPEG worker: checks {:.2f} s; {} files decoded in {:.2f} s, with {:.2f} s setting up "
-                    "batches and {:.2f} s waiting for a previous one",
-                    device.name, check_s, files, decode_s, setup_s, wait_s);
+      spdlog::debug("{}: nvJPEG worker: checks {:.2f} s; {} files decoded in {} batches in {:.2f} s, with {:.2f} s "
+                    "setting up batches and {:.2f} s waiting for a previous one",
+                    device.name, check_s, files, batches, decode_s, setup_s, wait_s);
     }
     if (stream) stream->synchronize();  // nothing in flight on the state about to go
     if (parser) nvjpegJpegStreamDestroy(parser);
@@ -131,7 +132,7 @@ std::map<int, std::shared_future<LibraryResult>> started;  // GUARDED_BY(started
 
 }  // namespace
 
-LibraryResult GpuJpegDecoder::StartLibrary(const DeviceInfo& device) {
+LibraryResult GpuJpegDecoder::StartLibrary(const DeviceInfo& device, bool hardware) {
   c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device.index));
   const auto start = std::chrono::steady_clock::now();
   auto library = std::make_shared<Library>();
@@ -140,6 +141,7 @@ LibraryResult GpuJpegDecoder::StartLibrary(const DeviceInfo& device) {
       {NVJPEG_BACKEND_HARDWARE, "hardware"}, {NVJPEG_BACKEND_GPU_HYBRID, "cuda"}, {NVJPEG_BACKEND_DEFAULT, "cuda"}};
   nvjpegStatus_t status = NVJPEG_STATUS_NOT_INITIALIZED;
   for (const auto& [backend, name] : backends) {
+    if (backend == NVJPEG_BACKEND_HARDWARE && (!hardware || std::getenv("MEDIADEX_NVJPEG_NO_HARDWARE"))) continue;  // EXPERIMENT
     status = nvjpegCreateEx(backend, nullptr, nullptr, NVJPEG_FLAGS_DEFAULT, &library->handle);
     if (status == NVJPEG_STATUS_SUCCESS) {
       library->backend = name;
@@ -195,7 +197,18 @@ Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::Create(const DeviceInfo&
   return Worker(device, std::move(library).value());
 }
 
+Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::CudaBackendWorker() const {
+  LibraryResult library = StartLibrary(impl_->device, /*hardware=*/false);
+  if (!library.ok()) return library.status();
+  return Worker(impl_->device, std::move(library).value());
+}
+
 Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::AnotherWorker() const {
+  if (std::getenv("MEDIADEX_NVJPEG_OWN_HANDLE")) {  // EXPERIMENT
+    LibraryResult library = StartLibrary(impl_->device);
+    if (!library.ok()) return library.status();
+    return Worker(impl_->device, std::move(library).value());
+  }
   return Worker(impl_->device, impl_->library);
 }
 
@@ -320,6 +333,7 @@ std::vector<Result<RgbImage>> GpuJpegDecoder::Decode(const std::vector<Input>& i
     }
     d.decode_s += seconds_since(start);
     d.files += n;
+    ++d.batches;
   });
   if (!status.ok()) {
     for (size_t i : batch) results[i] = status;
@@ -342,6 +356,10 @@ std::unique_ptr<GpuJpegDecoder::BackgroundStart> GpuJpegDecoder::StartInBackgrou
 }
 
 GpuJpegDecoder::BackgroundStart::~BackgroundStart() = default;
+
+Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::CudaBackendWorker() const {
+  return Unsupported("GPU JPEG decoding needs a CUDA build of mediadex (docs/gpu.md)");
+}
 
 Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::AnotherWorker() const {
   return Unsupported("GPU JPEG decoding needs a CUDA build of mediadex (docs/gpu.md)");

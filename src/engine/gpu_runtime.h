@@ -32,12 +32,12 @@ struct DevicePixels {
 
 // A photo turned into a model's input: the model's own layout, on the device the model runs on
 // (the host or a GPU). On a GPU, `ready` (when set) marks the end of the work that makes it:
-// users wait for it on their own stream.
+// users wait for it on their own stream (inputs uploaded together share one).
 // `model` names the model that made it (ModelInfo::version); another model makes its own.
 struct PreparedInput {
   std::string model;
   at::Tensor input;
-  std::unique_ptr<c10::Event> ready;
+  std::shared_ptr<const c10::Event> ready;
 };
 
 }  // namespace mediadex

@@ -9,6 +9,7 @@
 #include <array>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -66,6 +67,12 @@ class CenternetDetector final : public Detector {
   }
 
   ~CenternetDetector() override {
+    if (times_.uploads > 0) {
+      spdlog::debug("{} on {}: {} uploads; waiting for a staging buffer {:.2f} s, copying into it {:.2f} s, "
+                    "allocating on the GPU {:.2f} s, queueing the copy {:.2f} s",
+                    info_.name, device_.name, times_.uploads.load(), times_.staging_wait.seconds(),
+                    times_.staging_copy.seconds(), times_.device_alloc.seconds(), times_.copy_queue.seconds());
+    }
     if (times_.images > 0) {
       spdlog::debug("{} on {}: {} images detected; batching {:.2f} s, network {:.2f} s, postprocessing {:.2f} s",
                     info_.name, device_.name, times_.images.load(), times_.batching.seconds(), times_.network.seconds(),
@@ -146,24 +153,50 @@ class CenternetDetector final : public Detector {
 
   bool UploadsPreparedInputs() const override { return device_.kind == engine::DeviceKind::kCuda; }
 
-  // A host input to the GPU on a stream of this call's own (an upload thread's; Detect waits
-  // for `ready`), through a pinned staging buffer: a copy from pageable memory is staged by the
-  // driver through small bounce buffers, each waited for.
-  Status Upload(RgbImage* image) const override {
-    if (!UploadsPreparedInputs() || !image->prepared || image->prepared->input.is_cuda()) return Status::Ok();
+  // Host inputs to the GPU on a stream of this call's own (an upload thread's; Detect waits
+  // for `ready`), through pinned staging blocks of kUploadChunk inputs: a copy from pageable
+  // memory is staged by the driver through small bounce buffers, each waited for. One copy per
+  // block, since every CUDA call may wait for nvJPEG's batched decode, which holds the driver
+  // ~2 ms at a time (docs/performance.md).
+  Status Upload(const std::vector<RgbImage*>& images) const override {
+    std::vector<RgbImage*> host;
+    for (RgbImage* image : images) {
+      if (image->prepared && !image->prepared->input.is_cuda()) host.push_back(image);
+    }
+    if (!UploadsPreparedInputs() || host.empty()) return Status::Ok();
     return engine::CatchTorch("centernet upload", [&] {
       const engine::DeviceStream stream(device_);
       auto on_stream = stream.Use();
-      Staging staging = TakeStaging();
-      staging.buffer.copy_(image->prepared->input);
-      auto uploaded = std::make_shared<PreparedInput>();
-      uploaded->model = image->prepared->model;
-      uploaded->input = at::empty(staging.buffer.sizes(), staging.buffer.options().device(engine::ToTorchDevice(device_)).pinned_memory(false));
-      uploaded->input.copy_(staging.buffer, /*non_blocking=*/true);
-      uploaded->ready = ReadyEvent();
-      staging.uploaded = ReadyEvent();
-      ReturnStaging(std::move(staging));
-      image->prepared = std::move(uploaded);
+      std::vector<std::shared_ptr<PreparedInput>> moved(host.size());
+      for (size_t first = 0; first < host.size(); first += kUploadChunk) {
+        const size_t n = std::min(kUploadChunk, host.size() - first);
+        auto start = Clock::now();
+        Staging staging = TakeStaging();
+        times_.staging_wait.Add(start);
+        start = Clock::now();
+        for (size_t i = 0; i < n; ++i) staging.block[static_cast<int64_t>(i)].copy_(host[first + i]->prepared->input);
+        times_.staging_copy.Add(start);
+        start = Clock::now();
+        const at::Tensor from = staging.block.narrow(0, 0, static_cast<int64_t>(n));
+        const at::Tensor on_device = at::empty(from.sizes(), from.options().device(engine::ToTorchDevice(device_)).pinned_memory(false));
+        times_.device_alloc.Add(start);
+        start = Clock::now();
+        on_device.copy_(from, /*non_blocking=*/true);
+        std::shared_ptr<const c10::Event> copied = ReadyEvent();
+        times_.copy_queue.Add(start);
+        staging.copied = copied;
+        ReturnStaging(std::move(staging));
+        for (size_t i = 0; i < n; ++i) {
+          auto& uploaded = moved[first + i];
+          uploaded = std::make_shared<PreparedInput>();
+          uploaded->model = host[first + i]->prepared->model;
+          uploaded->input = on_device[static_cast<int64_t>(i)];
+          uploaded->ready = copied;
+        }
+      }
+      // All or none: a failed upload leaves every input on the host.
+      for (size_t i = 0; i < host.size(); ++i) host[i]->prepared = std::move(moved[i]);
+      times_.uploads += static_cast<int64_t>(host.size());
     });
   }
 
@@ -238,22 +271,23 @@ class CenternetDetector final : public Detector {
     return out;
   }
 
-  // Pinned buffers of one input each for Upload, with the copy that last read each: one whose
-  // copy is done serves again; else a new one is made, up to kStagingBuffers (then the oldest
-  // copy is waited for). Freed with the detector.
+  // Pinned blocks of kUploadChunk inputs for Upload, with the copy that last read each: one
+  // whose copy is done serves again; else a new one is made, up to kStagingBlocks (then the
+  // oldest copy is waited for). Freed with the detector.
   struct Staging {
-    at::Tensor buffer;
-    std::unique_ptr<c10::Event> uploaded;
+    at::Tensor block;
+    std::shared_ptr<const c10::Event> copied;
   };
-  static constexpr size_t kStagingBuffers = 8;
+  static constexpr size_t kUploadChunk = 16;
+  static constexpr size_t kStagingBlocks = 4;
 
   Staging TakeStaging() const {
     Staging taken;
     {
       std::lock_guard<std::mutex> lock(staging_mu_);
       auto done = std::find_if(staging_.begin(), staging_.end(),
-                               [](const Staging& s) { return !s.uploaded || s.uploaded->query(); });
-      if (done == staging_.end() && staging_made_ >= kStagingBuffers) done = staging_.begin();
+                               [](const Staging& s) { return !s.copied || s.copied->query(); });
+      if (done == staging_.end() && staging_made_ >= kStagingBlocks) done = staging_.begin();
       if (done != staging_.end()) {
         taken = std::move(*done);
         staging_.erase(done);
@@ -262,9 +296,10 @@ class CenternetDetector final : public Detector {
       }
     }
     // Done already, unless all were busy (c10::Event has no synchronize in LibTorch 1.13).
-    while (taken.uploaded && !taken.uploaded->query()) std::this_thread::sleep_for(std::chrono::microseconds(50));
-    if (!taken.buffer.defined()) {
-      taken.buffer = at::empty({info_.input_height, info_.input_width, 3}, at::TensorOptions().dtype(at::kFloat).pinned_memory(true));
+    while (taken.copied && !taken.copied->query()) std::this_thread::sleep_for(std::chrono::microseconds(50));
+    if (!taken.block.defined()) {
+      taken.block = at::empty({static_cast<int64_t>(kUploadChunk), info_.input_height, info_.input_width, 3},
+                              at::TensorOptions().dtype(at::kFloat).pinned_memory(true));
     }
     return taken;
   }
@@ -442,7 +477,9 @@ class CenternetDetector final : public Detector {
   mutable struct {
     TimeAccumulator batching, network, postprocess;
     std::atomic<int64_t> images{0};
-  } times_;  // where Detect's time goes (-v)
+    TimeAccumulator staging_wait, staging_copy, device_alloc, copy_queue;
+    std::atomic<int64_t> uploads{0};
+  } times_;  // where Detect's and Upload's time goes (-v)
   mutable std::mutex taps_mu_;
   mutable std::map<std::array<int64_t, 5>, engine::ResizeTaps> taps_;  // GUARDED_BY(taps_mu_); see TapsOnDevice
   std::unique_ptr<engine::ForwardGraphs> graphs_ = std::make_unique<engine::ForwardGraphs>(device_);

@@ -87,10 +87,11 @@ class Detector {
   // memory (CenterNet on CUDA). A pipeline then uploads on a thread of its own, so decode
   // workers never wait for the device or hold its driver's locks, and Detect only gathers.
   virtual bool UploadsPreparedInputs() const { return false; }
-  // Moves `image`'s prepared input to the device, on the calling thread. Detect accepts images
-  // either way. Errors: OutOfMemory, DeviceError.
-  virtual Status Upload(RgbImage* image) const {
-    (void)image;
+  // Moves the images' prepared inputs to the device, on the calling thread; several at once
+  // cost fewer device calls than one at a time. Detect accepts images either way.
+  // Errors (then none moved): OutOfMemory, DeviceError.
+  virtual Status Upload(const std::vector<RgbImage*>& images) const {
+    (void)images;
     return Status::Ok();
   }
 };

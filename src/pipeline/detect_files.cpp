@@ -28,7 +28,7 @@ std::vector<Decoded> DecodeRange(const model::Detector& detector, const std::vec
       // normal priority: `detect` runs no nvJPEG workers that their CUDA calls could stall).
       if (out[i].image.ok()) {
         Status prepared = detector.Prepare(&*out[i].image);
-        if (prepared.ok()) prepared = detector.Upload(&*out[i].image);
+        if (prepared.ok()) prepared = detector.Upload({&*out[i].image});
         if (!prepared.ok()) out[i].image = prepared;
       }
     }

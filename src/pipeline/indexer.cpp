@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -50,6 +51,9 @@ constexpr size_t kGpuFeeders = 2;
 // JPEGs checked and waiting for a GPU's nvJPEG workers: one and a half batches of 64. More
 // would leave the CPU decoders idle at the end of a run while nvJPEG works through them.
 constexpr size_t kCheckedJpegsWaiting = 96;
+// CPU-prepared inputs a GPU's upload thread moves in one go, at most: those waiting, since
+// every CUDA call may wait ~2 ms for nvJPEG's decode (docs/performance.md).
+const size_t kUploadsTogether = std::getenv("MEDIADEX_UPLOADS_TOGETHER") ? std::atoi(std::getenv("MEDIADEX_UPLOADS_TOGETHER")) : 32;  // EXPERIMENT
 // Share of a GPU's free memory (at start) that nvJPEG's decoded pixels and the prepared inputs
 // waiting for the detector may take; the rest is the model's and its activations'.
 constexpr uint64_t kGpuMemoryShare = 3;  // one third
@@ -588,11 +592,26 @@ class IndexRun {
                   kGpuFeeders, Since(start_));
     std::atomic<size_t> feeding{kGpuFeeders};
     std::vector<std::thread> threads;
+    // EXPERIMENT: workers on the CUDA backend beside the hardware engine's.
+    const char* sm_workers = std::getenv("MEDIADEX_NVJPEG_CUDA_WORKERS");
+    const char* sm_batch = std::getenv("MEDIADEX_NVJPEG_CUDA_BATCH");
+    std::vector<std::unique_ptr<engine::GpuJpegDecoder>> sm_decoders;
+    for (int i = 0; sm_workers && i < std::atoi(sm_workers); ++i) {
+      auto made = decoders.front()->CudaBackendWorker();
+      if (made.ok()) sm_decoders.push_back(std::move(made).value());
+      else spdlog::warn("CUDA backend worker: {}", made.status().message());
+    }
+    for (auto& d : sm_decoders) {
+      threads.emplace_back([&, sm = d.get()] {
+        const ThreadCpuTime cpu(cpu_used_.nvjpeg_workers);
+        DecodeJpegBatches(*sm, *plan.detector, checked, sm_batch ? std::atoi(sm_batch) : 8);
+      });
+    }
     for (size_t i = 0; i < decoders.size(); ++i) {
       threads.emplace_back([&, i] {
         if (i < static_cast<size_t>(plan.workers)) {
           const ThreadCpuTime cpu(cpu_used_.nvjpeg_workers);
-          return DecodeJpegBatches(*decoders[i], *plan.detector, checked);
+          return DecodeJpegBatches(*decoders[i], *plan.detector, checked, batch_size_);
         }
         {
           const ThreadCpuTime cpu(cpu_used_.nvjpeg_feeders);
@@ -638,12 +657,12 @@ class IndexRun {
   // batch size (as far as their pixels fit the GPU's share; the rest, and what nvJPEG still
   // refuses, on the CPU here), and prepares them there.
   void DecodeJpegBatches(engine::GpuJpegDecoder& decoder, const model::Detector& detector,
-                         BoundedQueue<CheckedJpeg>& checked) {
+                         BoundedQueue<CheckedJpeg>& checked, int batch_size) {
     MemoryBudget& gpu_memory = *DeviceMemoryOf(detector);
     const size_t lane = LaneOf(&detector);
     while (true) {
       // What the feeders have ready, and what they bring while the batch fills.
-      std::vector<CheckedJpeg> batch = checked.PopBatch(static_cast<size_t>(batch_size_), std::chrono::milliseconds(2));
+      std::vector<CheckedJpeg> batch = checked.PopBatch(static_cast<size_t>(batch_size), std::chrono::milliseconds(2));
       if (batch.empty()) break;
       if (Cancelled()) {  // not analysed: they stay pending for the next run
         for (CheckedJpeg& jpeg : batch) ReleaseBytes(&jpeg.bytes);
@@ -788,20 +807,31 @@ class IndexRun {
 
   // ---- upload stage: one thread per GPU whose detector UploadsPreparedInputs ---------------
   // CPU-prepared inputs move into the GPU's memory (its budget) here, at normal priority, so
-  // CPU decoders make no CUDA call and Detect only gathers its batch. An input that cannot
-  // move stays on the host; Detect uploads it itself.
+  // CPU decoders make no CUDA call and Detect only gathers. Inputs go up together, as many as
+  // are waiting: each CUDA call may wait for nvJPEG's decode. An input that cannot move stays
+  // on the host; Detect uploads it itself.
   void UploadLoop(size_t lane) {
     const ThreadCpuTime cpu(cpu_used_.upload);
     const model::Detector& detector = *lanes_[lane];
     MemoryBudget* gpu_memory = DeviceMemoryOf(detector);  // none: the device shares the host's
     const uint64_t device_bytes = gpu_memory != nullptr ? device_input_bytes_ : 0;
-    while (auto item = uploads_[lane]->Pop()) {
-      if (item->status.ok() && item->image && item->image->prepared &&
-          (gpu_memory == nullptr || gpu_memory->Acquire(device_bytes))) {
-        const auto start = Clock::now();
-        const Status uploaded = detector.Upload(&*item->image);
-        upload_time_.Add(start);
-        ++uploads_done_;
+    while (true) {
+      std::vector<WorkItem> items = uploads_[lane]->PopBatch(kUploadsTogether, std::chrono::milliseconds(0));
+      if (items.empty()) break;
+      std::vector<WorkItem*> moving;
+      std::vector<RgbImage*> images;
+      for (WorkItem& item : items) {
+        if (item.status.ok() && item.image && item.image->prepared &&
+            (gpu_memory == nullptr || gpu_memory->Acquire(device_bytes))) {
+          moving.push_back(&item);
+          images.push_back(&*item.image);
+        }
+      }
+      const auto start = Clock::now();
+      const Status uploaded = images.empty() ? Status::Ok() : detector.Upload(images);
+      upload_time_.Add(start);
+      uploads_done_ += static_cast<int64_t>(images.size());
+      for (WorkItem* item : moving) {
         if (uploaded.ok()) {
           budget_.Release(item->bytes_held);
           item->bytes_held = 0;
@@ -812,7 +842,7 @@ class IndexRun {
           spdlog::debug("{}: input left on the host: {}", item->path, uploaded.message());
         }
       }
-      decoded_[lane]->Push(std::move(*item));
+      for (WorkItem& item : items) decoded_[lane]->Push(std::move(item));
     }
   }
 

@@ -170,7 +170,8 @@ TEST(GpuTest, PreparedImagesGiveTheSameAnswers) {
 }
 
 // A CPU-decoded photo's input is made on the host (Prepare, on a decode thread) and moved to
-// the GPU by Upload (the pipeline's upload thread) or by Detect itself: a batch may mix both.
+// the GPU by Upload (the pipeline's upload thread, several at once) or by Detect itself: a
+// batch may mix both. Each uploaded input equals its host input, bit for bit.
 TEST(GpuTest, UploadedAndHostInputsGiveTheSameAnswers) {
   auto fp32 = Load("cuda", engine::Precision::kFp32);
   ASSERT_TRUE(fp32);
@@ -178,14 +179,24 @@ TEST(GpuTest, UploadedAndHostInputsGiveTheSameAnswers) {
   auto images = Photos();
   const auto want = DetectEach(*fp32, images);
   std::vector<const RgbImage*> batch;
+  std::vector<RgbImage*> together, alone;
+  std::vector<at::Tensor> host_inputs;
   for (size_t i = 0; i < images.size(); ++i) {
     ASSERT_OK(fp32->Prepare(&images[i]));
     EXPECT_FALSE(images[i].prepared->input.is_cuda()) << "Prepare makes no device call for host pixels";
-    if (i % 2 == 0) {
-      ASSERT_OK(fp32->Upload(&images[i]));
-      EXPECT_TRUE(images[i].prepared->input.is_cuda());
-    }
+    host_inputs.push_back(images[i].prepared->input.clone());
+    if (i % 2 == 0) together.push_back(&images[i]);
+    if (i == 1) alone.push_back(&images[i]);
     batch.push_back(&images[i]);
+  }
+  ASSERT_GE(together.size(), 2u);
+  ASSERT_OK(fp32->Upload(together));
+  ASSERT_OK(fp32->Upload(alone));
+  engine::Synchronize(fp32->device());  // the uploads run on streams of their own
+  for (size_t i = 0; i < images.size(); ++i) {
+    const bool uploaded = i % 2 == 0 || i == 1;
+    EXPECT_EQ(images[i].prepared->input.is_cuda(), uploaded) << kPhotos[i];
+    EXPECT_TRUE(at::equal(images[i].prepared->input.cpu(), host_inputs[i])) << kPhotos[i];
   }
   auto got = fp32->Detect(batch, {});
   ASSERT_OK(got);
