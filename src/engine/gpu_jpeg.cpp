@@ -10,7 +10,6 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <future>
 #include <map>
 #include <mutex>
@@ -70,7 +69,10 @@ constexpr int kSpareStates = 1;
 
 struct GpuJpegDecoder::Impl {
   DeviceInfo device;
-  std::optional<c10::cuda::CUDAStream> stream;
+  // Its own stream, of high priority: the decode call returns only when its batch is nearly
+  // done, and work of the network's beside it slows it (docs/performance.md).
+  std::optional<DeviceStream> own_stream;
+  std::optional<c10::cuda::CUDAStream> stream;  // own_stream, as nvJPEG and LibTorch take it
   std::shared_ptr<const Library> library;
   nvjpegHandle_t handle = nullptr;  // library->handle
   nvjpegJpegState_t state = nullptr;
@@ -132,7 +134,7 @@ std::map<int, std::shared_future<LibraryResult>> started;  // GUARDED_BY(started
 
 }  // namespace
 
-LibraryResult GpuJpegDecoder::StartLibrary(const DeviceInfo& device, bool hardware) {
+LibraryResult GpuJpegDecoder::StartLibrary(const DeviceInfo& device) {
   c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device.index));
   const auto start = std::chrono::steady_clock::now();
   auto library = std::make_shared<Library>();
@@ -141,7 +143,6 @@ LibraryResult GpuJpegDecoder::StartLibrary(const DeviceInfo& device, bool hardwa
       {NVJPEG_BACKEND_HARDWARE, "hardware"}, {NVJPEG_BACKEND_GPU_HYBRID, "cuda"}, {NVJPEG_BACKEND_DEFAULT, "cuda"}};
   nvjpegStatus_t status = NVJPEG_STATUS_NOT_INITIALIZED;
   for (const auto& [backend, name] : backends) {
-    if (backend == NVJPEG_BACKEND_HARDWARE && (!hardware || std::getenv("MEDIADEX_NVJPEG_NO_HARDWARE"))) continue;  // EXPERIMENT
     status = nvjpegCreateEx(backend, nullptr, nullptr, NVJPEG_FLAGS_DEFAULT, &library->handle);
     if (status == NVJPEG_STATUS_SUCCESS) {
       library->backend = name;
@@ -197,18 +198,7 @@ Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::Create(const DeviceInfo&
   return Worker(device, std::move(library).value());
 }
 
-Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::CudaBackendWorker() const {
-  LibraryResult library = StartLibrary(impl_->device, /*hardware=*/false);
-  if (!library.ok()) return library.status();
-  return Worker(impl_->device, std::move(library).value());
-}
-
 Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::AnotherWorker() const {
-  if (std::getenv("MEDIADEX_NVJPEG_OWN_HANDLE")) {  // EXPERIMENT
-    LibraryResult library = StartLibrary(impl_->device);
-    if (!library.ok()) return library.status();
-    return Worker(impl_->device, std::move(library).value());
-  }
   return Worker(impl_->device, impl_->library);
 }
 
@@ -217,7 +207,8 @@ Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::Worker(const DeviceInfo&
   c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device.index));
   auto impl = std::make_unique<Impl>();
   impl->device = device;
-  impl->stream = c10::cuda::getStreamFromPool(false, static_cast<c10::DeviceIndex>(device.index));
+  impl->own_stream.emplace(device, DeviceStream::Kind::kOwnHighPriority);
+  impl->stream = c10::cuda::CUDAStream(*impl->own_stream->stream());
   impl->handle = library->handle;
   impl->backend = library->backend;
   impl->hardware = library->hardware;
@@ -356,10 +347,6 @@ std::unique_ptr<GpuJpegDecoder::BackgroundStart> GpuJpegDecoder::StartInBackgrou
 }
 
 GpuJpegDecoder::BackgroundStart::~BackgroundStart() = default;
-
-Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::CudaBackendWorker() const {
-  return Unsupported("GPU JPEG decoding needs a CUDA build of mediadex (docs/gpu.md)");
-}
 
 Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::AnotherWorker() const {
   return Unsupported("GPU JPEG decoding needs a CUDA build of mediadex (docs/gpu.md)");

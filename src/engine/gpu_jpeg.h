@@ -60,8 +60,6 @@ class GpuJpegDecoder {
   [[nodiscard]] static std::unique_ptr<BackgroundStart> StartInBackground(const DeviceInfo& device);
   // A decoder for another thread on the same GPU, sharing this one's nvJPEG context.
   Result<std::unique_ptr<GpuJpegDecoder>> AnotherWorker() const;
-  // EXPERIMENT: a worker of a context of its own on the CUDA backend (the SMs, not the engine).
-  Result<std::unique_ptr<GpuJpegDecoder>> CudaBackendWorker() const;
   ~GpuJpegDecoder();
   GpuJpegDecoder(const GpuJpegDecoder&) = delete;
   GpuJpegDecoder& operator=(const GpuJpegDecoder&) = delete;
@@ -86,7 +84,7 @@ class GpuJpegDecoder {
   struct Impl;
   explicit GpuJpegDecoder(std::unique_ptr<Impl> impl);
   static Result<std::unique_ptr<GpuJpegDecoder>> Worker(const DeviceInfo& device, std::shared_ptr<const Library> library);
-  static Result<std::shared_ptr<const Library>> StartLibrary(const DeviceInfo& device, bool hardware = true);
+  static Result<std::shared_ptr<const Library>> StartLibrary(const DeviceInfo& device);
   std::unique_ptr<Impl> impl_;
 };
 

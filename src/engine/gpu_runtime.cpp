@@ -15,6 +15,7 @@
 
 #if defined(MEDIADEX_WITH_CUDA)
 #include <ATen/cuda/CUDAGraph.h>
+#include <c10/cuda/CUDAException.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
@@ -140,14 +141,29 @@ at::Tensor DepthwiseConv2dNhwc(const at::Tensor& x, const at::Tensor& weight, co
 #endif
 }
 
-DeviceStream::DeviceStream(const DeviceInfo& device, bool high_priority) {
+DeviceStream::DeviceStream(const DeviceInfo& device, Kind kind) {
 #if defined(MEDIADEX_WITH_CUDA)
-  if (device.kind == DeviceKind::kCuda) {
-    stream_ = c10::cuda::getStreamFromPool(high_priority, static_cast<c10::DeviceIndex>(device.index));
+  if (device.kind != DeviceKind::kCuda) return;
+  const auto index = static_cast<c10::DeviceIndex>(device.index);
+  if (kind == Kind::kPooled) {
+    stream_ = c10::cuda::getStreamFromPool(false, index);
+    return;
   }
+  c10::cuda::CUDAGuard guard(index);
+  int lowest = 0, highest = 0;
+  C10_CUDA_CHECK(cudaDeviceGetStreamPriorityRange(&lowest, &highest));
+  cudaStream_t made = nullptr;
+  C10_CUDA_CHECK(cudaStreamCreateWithPriority(&made, cudaStreamNonBlocking,
+                                              kind == Kind::kOwnHighPriority ? highest : lowest));
+  owned_ = std::shared_ptr<void>(made, [index](void* s) {
+    c10::cuda::CUDAGuard guard(index);
+    (void)cudaStreamSynchronize(static_cast<cudaStream_t>(s));
+    (void)cudaStreamDestroy(static_cast<cudaStream_t>(s));
+  });
+  stream_ = c10::cuda::getStreamFromExternal(made, index);
 #else
   (void)device;
-  (void)high_priority;
+  (void)kind;
 #endif
 }
 

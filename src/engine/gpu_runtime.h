@@ -71,22 +71,27 @@ at::Tensor DepthwiseConv2dNhwc(const at::Tensor& x, const at::Tensor& weight, co
 // Whether this build has it (CUDA builds).
 bool HasDepthwiseKernel();
 
-// A CUDA stream of one's own on a GPU (nothing elsewhere). Work that several threads queue on
-// the legacy default stream runs one after another; each on its own stream, the GPU decoder,
-// the uploads and the network overlap.
+// A CUDA stream on a GPU (nothing elsewhere). Work that several threads queue on the legacy
+// default stream runs one after another; each on its own stream, the GPU decoder, the uploads
+// and the network overlap.
 //
-// `high_priority` streams come from a pool of their own. The detector runs (and captures its
-// CUDA Graph) on one, so no other thread's stream is ever the one being captured: work queued
-// on a captured stream from elsewhere breaks the capture.
+// kPooled streams come round robin from LibTorch's pool, which every caller shares: fine for
+// short work. kOwn streams are made for their owner alone and destroyed with it: the detector
+// runs (and captures its CUDA Graph) on one, so no other thread's stream is ever the one being
+// captured (work queued on a captured stream from elsewhere breaks the capture); nvJPEG
+// decodes on one of high priority (see gpu_jpeg.cpp).
 class DeviceStream {
  public:
-  explicit DeviceStream(const DeviceInfo& device, bool high_priority = false);
+  enum class Kind { kPooled, kOwn, kOwnHighPriority };
+  explicit DeviceStream(const DeviceInfo& device, Kind kind = Kind::kPooled);
   // Makes the stream current for the calling thread while the guard lives.
   c10::OptionalStreamGuard Use() const { return c10::OptionalStreamGuard(stream_); }
   void Synchronize() const;
+  const c10::optional<c10::Stream>& stream() const { return stream_; }
 
  private:
   c10::optional<c10::Stream> stream_;  // c10::optional: std::optional in newer LibTorch
+  std::shared_ptr<void> owned_;        // a kOwn stream: synchronised and destroyed with the last copy
 };
 
 // A forward pass of fixed-shape inputs, captured once as a CUDA Graph and replayed: one launch

@@ -469,8 +469,9 @@ class CenternetDetector final : public Detector {
   engine::Precision precision_;
   std::string input_name_;
   bool batched_decode_ = false;  // set once at load (EnableBatchedDecodeIfExact)
-  // Detect's work on a GPU; high priority: the only stream of that pool (see DeviceStream).
-  engine::DeviceStream stream_{device_, /*high_priority=*/true};
+  // Detect's work on a GPU, on a stream of its own at normal priority: nvJPEG's decode, on one
+  // of high priority, waits less behind the network (see DeviceStream).
+  engine::DeviceStream stream_{device_, engine::DeviceStream::Kind::kOwn};
   mutable std::mutex staging_mu_;
   mutable std::vector<Staging> staging_;  // GUARDED_BY(staging_mu_); see TakeStaging
   mutable size_t staging_made_ = 0;       // GUARDED_BY(staging_mu_)

@@ -5,7 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -53,7 +52,7 @@ constexpr size_t kGpuFeeders = 2;
 constexpr size_t kCheckedJpegsWaiting = 96;
 // CPU-prepared inputs a GPU's upload thread moves in one go, at most: those waiting, since
 // every CUDA call may wait ~2 ms for nvJPEG's decode (docs/performance.md).
-const size_t kUploadsTogether = std::getenv("MEDIADEX_UPLOADS_TOGETHER") ? std::atoi(std::getenv("MEDIADEX_UPLOADS_TOGETHER")) : 32;  // EXPERIMENT
+constexpr size_t kUploadsTogether = 32;
 // Share of a GPU's free memory (at start) that nvJPEG's decoded pixels and the prepared inputs
 // waiting for the detector may take; the rest is the model's and its activations'.
 constexpr uint64_t kGpuMemoryShare = 3;  // one third
@@ -592,26 +591,11 @@ class IndexRun {
                   kGpuFeeders, Since(start_));
     std::atomic<size_t> feeding{kGpuFeeders};
     std::vector<std::thread> threads;
-    // EXPERIMENT: workers on the CUDA backend beside the hardware engine's.
-    const char* sm_workers = std::getenv("MEDIADEX_NVJPEG_CUDA_WORKERS");
-    const char* sm_batch = std::getenv("MEDIADEX_NVJPEG_CUDA_BATCH");
-    std::vector<std::unique_ptr<engine::GpuJpegDecoder>> sm_decoders;
-    for (int i = 0; sm_workers && i < std::atoi(sm_workers); ++i) {
-      auto made = decoders.front()->CudaBackendWorker();
-      if (made.ok()) sm_decoders.push_back(std::move(made).value());
-      else spdlog::warn("CUDA backend worker: {}", made.status().message());
-    }
-    for (auto& d : sm_decoders) {
-      threads.emplace_back([&, sm = d.get()] {
-        const ThreadCpuTime cpu(cpu_used_.nvjpeg_workers);
-        DecodeJpegBatches(*sm, *plan.detector, checked, sm_batch ? std::atoi(sm_batch) : 8);
-      });
-    }
     for (size_t i = 0; i < decoders.size(); ++i) {
       threads.emplace_back([&, i] {
         if (i < static_cast<size_t>(plan.workers)) {
           const ThreadCpuTime cpu(cpu_used_.nvjpeg_workers);
-          return DecodeJpegBatches(*decoders[i], *plan.detector, checked, batch_size_);
+          return DecodeJpegBatches(*decoders[i], *plan.detector, checked);
         }
         {
           const ThreadCpuTime cpu(cpu_used_.nvjpeg_feeders);
@@ -657,12 +641,12 @@ class IndexRun {
   // batch size (as far as their pixels fit the GPU's share; the rest, and what nvJPEG still
   // refuses, on the CPU here), and prepares them there.
   void DecodeJpegBatches(engine::GpuJpegDecoder& decoder, const model::Detector& detector,
-                         BoundedQueue<CheckedJpeg>& checked, int batch_size) {
+                         BoundedQueue<CheckedJpeg>& checked) {
     MemoryBudget& gpu_memory = *DeviceMemoryOf(detector);
     const size_t lane = LaneOf(&detector);
     while (true) {
       // What the feeders have ready, and what they bring while the batch fills.
-      std::vector<CheckedJpeg> batch = checked.PopBatch(static_cast<size_t>(batch_size), std::chrono::milliseconds(2));
+      std::vector<CheckedJpeg> batch = checked.PopBatch(static_cast<size_t>(batch_size_), std::chrono::milliseconds(2));
       if (batch.empty()) break;
       if (Cancelled()) {  // not analysed: they stay pending for the next run
         for (CheckedJpeg& jpeg : batch) ReleaseBytes(&jpeg.bytes);
