@@ -6,10 +6,12 @@
 #   2. decode-only images/s for 4000x3000 JPEGs: CPU threads (fast and full-size), nvJPEG alone,
 #      nvJPEG and CPU threads together;
 #   3. where the first forward pass at batch 64 spends its time (MEDIADEX_PROFILE_OPS=1);
-#   4. end-to-end `mediadex index` of N (default 2000) such JPEGs on the GPU (--decode auto with
-#      2, 3 and 4 nvJPEG workers, then --decode cpu), with GPU use and host memory (its summary's
+#   4. end-to-end `mediadex index` of N (default 2000) such JPEGs on the GPU (the E2E runs:
+#      --decode auto in fp32 and fp16, gpu, cpu), with GPU use and host memory (its summary's
 #      peak RSS), and the same binary on the CPU over 100 of them;
-#   5. with several GPUs: the same end to end on every GPU (--device cuda).
+#   5. with several GPUs: the same end to end on every GPU (--device cuda);
+#   6. with LONG_N set: --decode auto in fp32 and fp16 over LONG_N JPEGs, where the first
+#      forward pass (its warm-up) weighs less.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build-cuda}
@@ -78,10 +80,10 @@ index() {
     "$RESULTS/index-$3.txt"
   awk '$1 ~ /^[0-9]+$/ { n++; s += $2 } END { if (n) printf "GPU SM utilisation: mean %.0f%% over %d samples\n", s / n, n }' "$RESULTS/dmon-$3.txt"
 }
-# Defaults: --concurrency 0 (every core decodes; niced beside nvJPEG), 2 nvJPEG workers per GPU.
+# Defaults: --concurrency 0 (every core decodes; niced beside nvJPEG), 1 nvJPEG worker per GPU.
 # E2E: runs as DECODE:NVJPEG_WORKERS:CONCURRENCY[:VAR=VALUE], empty fields taking the defaults;
 # VAR=VALUE (several: VAR=VALUE,VAR2=VALUE2) goes into that run's environment.
-for run in ${E2E:-auto:: auto:3: gpu:: cpu::}; do
+for run in ${E2E:-auto:: auto:::MEDIADEX_PRECISION=fp16 gpu:: cpu::}; do
   IFS=: read -r decode workers concurrency env <<< "$run"
   echo "== end-to-end, GPU 0, --decode $decode, nvJPEG workers ${workers:-default}, CPU decoders ${concurrency:-default ($CORES)}${env:+, $env}"
   RUN_ENV=${env//,/ } index cuda:0 "$decode" "gpu-$decode-${workers:-d}-${concurrency:-d}${env:+-$(echo "$env" | tr -c 'A-Za-z0-9_\n' -)}" \
@@ -90,6 +92,17 @@ done
 if [ "$GPUS" -gt 1 ]; then
   echo "== end-to-end, all $GPUS GPUs, --decode auto"
   index cuda auto gpu-all
+fi
+
+if [ -n "${LONG_N:-}" ]; then
+  N=$LONG_N
+  LIB=/tmp/mediadex-lib-$N
+  echo "== library ($N JPEGs of 4000x3000)"
+  python3 bench/gpu/make_library.py "$PHOTOS" "$LIB" "$N"
+  for precision in fp32 fp16; do
+    echo "== end-to-end over $N, GPU 0, --decode auto, $precision"
+    RUN_ENV=MEDIADEX_PRECISION=$precision index cuda:0 auto "gpu-auto-$N-$precision"
+  done
 fi
 
 echo "== end-to-end, same binary on the CPU (first 100)"
