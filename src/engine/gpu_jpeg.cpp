@@ -20,6 +20,14 @@
 
 namespace mediadex::engine {
 
+bool JpegEndsWhole(const uint8_t* data, size_t size) {
+  const size_t from = size > kJpegEndWindow ? size - kJpegEndWindow : 0;
+  for (size_t i = size; i >= from + 2; --i) {
+    if (data[i - 2] == 0xFF && data[i - 1] == 0xD9) return true;
+  }
+  return false;
+}
+
 #if defined(MEDIADEX_WITH_CUDA)
 namespace {
 
@@ -100,6 +108,7 @@ struct GpuJpegDecoder::Impl {
 
   // Header checks that keep a file out of a batch nvJPEG would fail as a whole.
   Status Check(GpuJpegDecoder::Input* in) {
+    if (!JpegEndsWhole(in->data, in->size)) return Unsupported("no end-of-image marker at its end (cut short?)");
     nvjpegStatus_t s = nvjpegJpegStreamParse(handle, in->data, in->size, 0, 0, parser);
     if (s != NVJPEG_STATUS_SUCCESS) return Unsupported(NvjpegError(s));
     unsigned components = 0;

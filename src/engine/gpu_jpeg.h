@@ -28,6 +28,14 @@
 
 namespace mediadex::engine {
 
+// Whether a JPEG's end-of-image marker (FF D9) lies in its last kJpegEndWindow bytes. nvJPEG's
+// hardware decoder decodes a file cut short without a word (grey rows at the bottom), so Check
+// refuses such files and the CPU decoder reports them as truncated. A photo followed by more
+// than that (phones append a video to a "motion photo") is refused too, and is merely decoded
+// on the CPU. The marker cannot occur inside the compressed data (0xFF there is followed by 0).
+inline constexpr size_t kJpegEndWindow = 64 * 1024;
+bool JpegEndsWhole(const uint8_t* data, size_t size);
+
 class GpuJpegDecoder {
  public:
   struct Library;  // a GPU's nvJPEG context, shared by its workers
@@ -68,7 +76,8 @@ class GpuJpegDecoder {
   const std::string& backend() const;
 
   // Whether nvJPEG here decodes the file (a file it refuses would fail the whole batch):
-  // Unsupported with the reason (progressive JPEGs on the hardware decoder, CMYK, damaged...),
+  // Unsupported with the reason (progressive JPEGs on the hardware decoder, CMYK, cut short
+  // (JpegEndsWhole), damaged...),
   // else Ok with input->width and height set. Parses the whole file (~0.5 ms for 4 MB), so
   // pipelines check on the threads that read, while other decoders decode.
   Status Check(Input* input);

@@ -81,7 +81,8 @@ TEST(GpuJpegTest, RefusesFilesOneByOneNotTheBatch) {
   ASSERT_TRUE(decoder);
   const std::string good = Bytes(testing::TestData("photo.jpg"));
   const std::vector<std::string> bytes = {good, Bytes(testing::TestData("photo_cmyk.jpg")),
-                                          Bytes(testing::TestData("rgba.png")), "not a jpeg at all", good};
+                                          Bytes(testing::TestData("rgba.png")), "not a jpeg at all", good,
+                                          good.substr(0, good.size() * 3 / 4)};
   std::vector<GpuJpegDecoder::Input> inputs;
   for (const auto& b : bytes) inputs.push_back({reinterpret_cast<const uint8_t*>(b.data()), b.size(), 1});
   auto decoded = decoder->Decode(inputs);
@@ -91,6 +92,7 @@ TEST(GpuJpegTest, RefusesFilesOneByOneNotTheBatch) {
   EXPECT_FALSE(decoded[2].ok());
   EXPECT_FALSE(decoded[3].ok());
   EXPECT_OK(decoded[4]);
+  EXPECT_FALSE(decoded[5].ok()) << "a file cut short goes to the CPU, which reports it";
 }
 
 }  // namespace
