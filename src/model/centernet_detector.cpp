@@ -9,7 +9,6 @@
 #include <array>
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <mutex>
@@ -156,8 +155,8 @@ class CenternetDetector final : public Detector {
   // Host inputs to the GPU on a stream of this call's own (an upload thread's; Detect waits
   // for `ready`), through pinned staging blocks of kUploadChunk inputs: a copy from pageable
   // memory is staged by the driver through small bounce buffers, each waited for. One copy per
-  // block, since every CUDA call may wait for nvJPEG's batched decode, which holds the driver
-  // ~2 ms at a time (docs/performance.md).
+  // block, since while nvJPEG's batched decode runs every CUDA call of another thread may wait
+  // ~2 ms (docs/performance.md).
   Status Upload(const std::vector<RgbImage*>& images) const override {
     std::vector<RgbImage*> host;
     for (RgbImage* image : images) {
