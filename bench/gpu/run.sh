@@ -72,7 +72,7 @@ index() {
     echo "!! $3: ${failed:-no summary: the run did not finish} files failed; this figure does not count"
     grep -m5 -E "^\[(warning|error)\]|what\(\)" "$RESULTS/index-$3.txt"
   fi
-  grep -E "CUDA Graph|nvJPEG on|eager forward|every file decoded|nvJPEG feeders|nvJPEG worker|nvJPEG batch|CPU decodes|CPU time used|uploads:|uploads;|images detected|waited|blocking sync|keep spinning" "$RESULTS/index-$3.txt" | sort | uniq -c
+  grep -E "CUDA Graph|nvJPEG on|eager forward|every file decoded|nvJPEG feeders|nvJPEG worker|nvJPEG batch|CPU decodes|CPU time used|uploads;|images detected|waited|blocking sync|keep spinning" "$RESULTS/index-$3.txt" | sort | uniq -c
   # The first forward pass loads the GPU's kernels (seconds); the rate after it, as a long run sees.
   awk -v n="$N" '/eager forward pass 1 / { for (i = 1; i <= NF; i++) if ($i == "s") w = $(i - 1); b = $(NF - 2) }
        /^time / { t = $2 }

@@ -348,7 +348,6 @@ class IndexRun {
                     gpu_phases_.read.seconds(), gpu_phases_.check.seconds(), gpu_phases_.nvjpeg.seconds(),
                     gpu_phases_.prepare.seconds(), gpu_phases_.cpu.seconds());
     }
-    if (uploads_done_ > 0) spdlog::debug("uploads: {} inputs in {:.2f} s", uploads_done_.load(), upload_time_.seconds());
     spdlog::debug("CPU time used in {:.2f} s: {:.2f} s by the whole process; CPU decoders {:.2f} s, nvJPEG feeders "
                   "{:.2f} s, nvJPEG workers {:.2f} s, uploads {:.2f} s, inference {:.2f} s",
                   Since(start_), static_cast<double>(ProcessCpuMicros() - process_cpu_at_start_) / 1e6,
@@ -811,10 +810,8 @@ class IndexRun {
           images.push_back(&*item.image);
         }
       }
-      const auto start = Clock::now();
+      // Where its time goes, the detector logs (-v).
       const Status uploaded = images.empty() ? Status::Ok() : detector.Upload(images);
-      upload_time_.Add(start);
-      uploads_done_ += static_cast<int64_t>(images.size());
       for (WorkItem* item : moving) {
         if (uploaded.ok()) {
           budget_.Release(item->bytes_held);
@@ -1032,8 +1029,6 @@ class IndexRun {
   Status writer_status_;                                   // writer thread only until joined
   TimeAccumulator decode_time_, gpu_decode_time_, infer_time_, write_time_;
   TimeAccumulator infer_wait_time_;  // inference waiting for decoded photos (-v)
-  TimeAccumulator upload_time_;      // in Detector::Upload, all upload threads (-v)
-  std::atomic<int64_t> uploads_done_{0};
   struct {
     TimeAccumulator read, check, nvjpeg, prepare, cpu;
   } gpu_phases_;  // where the nvJPEG feeders' and workers' time goes (-v)
