@@ -5,6 +5,8 @@
 //   build/bench/decode_bench --photos DIR --threads 16 [--seconds 10] [--exact]
 //   build/bench/decode_bench --photos DIR --threads 0 --gpu       # nvJPEG alone
 //   build/bench/decode_bench --photos DIR --threads 16 --gpu      # both at once
+//   build/bench/decode_bench --photos DIR --threads 0 --gpu --with-network models/centernet.json
+//     --network-photos DIR2                                       # nvJPEG beside the network
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
@@ -39,6 +41,10 @@ int main(int argc, char** argv) {
   app.add_option("--gpu-batch", gpu_batch, "JPEGs per nvJPEG batch");
   int gpu_workers = 1;
   app.add_option("--gpu-workers", gpu_workers, "nvJPEG workers (threads, each with its own decode state)");
+  // The network beside the decoders, in this process, as `index` runs it: what it costs them.
+  std::string network_model, network_photos;
+  app.add_option("--with-network", network_model, "meanwhile run this model at batch 64 on the first CUDA GPU");
+  app.add_option("--network-photos", network_photos, "photos for --with-network (decoded once, on the CPU)");
   CLI11_PARSE(app, argc, argv);
   std::vector<std::unique_ptr<engine::GpuJpegDecoder>> gpu_decoders;
   if (gpu) {
@@ -64,8 +70,37 @@ int main(int argc, char** argv) {
   if (files.empty()) return 2;
   media::DecodeOptions options;
   if (!exact) options.target_width = options.target_height = model::kDecodeMargin * 512;
-  std::atomic<long> done{0}, failed{0}, gpu_done{0};
+  std::atomic<long> done{0}, failed{0}, gpu_done{0}, network_done{0};
   std::atomic<bool> stop{false};
+  std::unique_ptr<model::Detector> network;
+  std::vector<RgbImage> network_images;
+  std::vector<const RgbImage*> network_batch;
+  if (!network_model.empty()) {
+    auto cuda = engine::PickDevice({"cuda", false});
+    auto loaded = cuda.ok() ? model::LoadDetector({network_model}, cuda->device)
+                            : Result<std::unique_ptr<model::Detector>>(cuda.status());
+    if (!loaded.ok()) {
+      std::fprintf(stderr, "decode_bench: --with-network: %s\n", loaded.status().ToString().c_str());
+      return 2;
+    }
+    engine::PrepareDevice(cuda->device, /*autotune=*/false);
+    network = std::move(loaded).value();
+    media::DecodeOptions decode;
+    decode.target_width = network->info().decode_width;
+    decode.target_height = network->info().decode_height;
+    for (const auto& e : std::filesystem::directory_iterator(network_photos)) {
+      auto image = media::DecodeFile(e.path(), decode);
+      if (image.ok() && network->Prepare(&*image).ok() && network->Upload({&*image}).ok()) {
+        network_images.push_back(std::move(image).value());
+      }
+    }
+    if (network_images.empty()) {
+      std::fprintf(stderr, "decode_bench: --network-photos: no photo decoded in '%s'\n", network_photos.c_str());
+      return 2;
+    }
+    for (int i = 0; i < 64; ++i) network_batch.push_back(&network_images[i % network_images.size()]);
+    for (int i = 0; i < 3; ++i) (void)network->Detect(network_batch, {});  // warm-up: graph capture
+  }
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) {
@@ -94,6 +129,13 @@ int main(int argc, char** argv) {
       }
     });
   }
+  if (network) {
+    pool.emplace_back([&] {
+      while (!stop) {
+        if (network->Detect(network_batch, {}).ok()) network_done += 64;
+      }
+    });
+  }
   std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
   stop = true;
   for (auto& t : pool) t.join();
@@ -106,6 +148,7 @@ int main(int argc, char** argv) {
     out["gpu_workers"] = gpu_workers;
     out["gpu_ips"] = std::round(gpu_done / elapsed * 10) / 10;
   }
+  if (network) out["network_ips"] = std::round(network_done / elapsed * 10) / 10;
   std::printf("%s\n", out.dump().c_str());
   return 0;
 }

@@ -4,7 +4,7 @@
 # ${OUT:-/tmp/mediadex-gpu-bench}.
 #   1. model-only images/s at batch 1, 8, 64, 256 in fp32 and fp16;
 #   2. decode-only images/s for 4000x3000 JPEGs: CPU threads (fast and full-size), nvJPEG alone,
-#      nvJPEG and CPU threads together;
+#      nvJPEG and CPU threads together, nvJPEG beside the network (its context or the network's);
 #   3. where the first forward pass at batch 64 spends its time (MEDIADEX_PROFILE_OPS=1);
 #   4. end-to-end `mediadex index` of N (default 2000) such JPEGs on the GPU (the E2E runs:
 #      --decode auto in fp32 and fp16, gpu, cpu), with GPU use and host memory (its summary's
@@ -46,6 +46,12 @@ if [ "${SKIP_DECODE:-0}" != 1 ]; then
   "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads 0 --gpu --seconds 8 | tee -a "$RESULTS/decode.jsonl"
   # As `index --decode auto` runs them: CPU decoders at the fast scale beside nvJPEG.
   "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads $((CORES - 2)) --gpu --seconds 8 | tee -a "$RESULTS/decode.jsonl"
+  # nvJPEG beside the network in this process, in a CUDA context of its own (the default) and
+  # sharing the network's.
+  for context in own shared; do
+    MEDIADEX_NVJPEG_CONTEXT=$context "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads 0 --gpu --seconds 8 \
+      --with-network models/centernet.json --network-photos "$PHOTOS" | sed "s/^{/{\"nvjpeg_context\":\"$context\",/" | tee -a "$RESULTS/decode.jsonl"
+  done
 fi
 
 echo "== the first two forward passes at batch 64, op by op (device synchronised after each op)"
