@@ -10,6 +10,7 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
+#include <future>
 #include <thread>
 
 #include "cli/catalog_open.h"
@@ -156,6 +157,21 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
     if (!detector.ok()) return Fail(detector.status());
     owned.push_back(std::move(detector).value());
   }
+  // Each GPU's first forward pass, at the run's batch shape, while nvJPEG still starts.
+  std::vector<std::future<void>> warming;
+  for (const auto& detector : owned) {
+    warming.push_back(std::async(std::launch::async, [&detector, batch = static_cast<int>(*batch_size)] {
+      const auto start = std::chrono::steady_clock::now();
+      const Status warmed = detector->WarmUp(batch);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      if (!warmed.ok()) {
+        spdlog::info("{}: warm-up failed ({}); the first batch does it", detector->device().name, warmed.message());
+      } else if (seconds > 0.01) {
+        spdlog::debug("{}: network warmed up at batch {} in {:.2f} s", detector->device().name, batch, seconds);
+      }
+    }));
+  }
+  for (auto& w : warming) w.wait();
   std::vector<const model::Detector*> detectors;
   for (const auto& d : owned) detectors.push_back(d.get());
   while (static_cast<int>(detectors.size()) < cpu_workers) detectors.push_back(owned.front().get());

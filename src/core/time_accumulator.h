@@ -20,6 +20,7 @@ struct TimeAccumulator {
     micros += std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - since).count();
   }
   double seconds() const { return static_cast<double>(micros.load()) / 1e6; }
+  void Reset() { micros = 0; }
 };
 
 // A CPU-time clock in microseconds (0 where the clock is missing).

@@ -174,7 +174,7 @@ void DeviceStream::Synchronize() const {
 namespace {
 // Eager runs of a shape before it is captured: cuDNN's autotuner and lazy initialisations
 // (workspace, handles) must happen outside the capture.
-constexpr int kEagerRunsBeforeCapture = 2;
+constexpr int kEagerRunsBeforeCapture = ForwardGraphs::kRunsUntilReplay - 1;
 // Each graph keeps its activations. Callers pad their batches (model/centernet_detector.cpp:
 // to the run's batch size), so a run sees one or two shapes; anything past this runs eagerly.
 constexpr size_t kMaxGraphs = 8;

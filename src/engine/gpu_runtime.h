@@ -102,6 +102,8 @@ class DeviceStream {
 // Thread-safe: calls are serialised, since a graph's buffers are shared.
 class ForwardGraphs {
  public:
+  // Calls of one shape until it runs as a graph: eager ones, then the one that captures it.
+  static constexpr int kRunsUntilReplay = 3;
   using Forward = std::function<at::Tensor(const at::Tensor&)>;
   explicit ForwardGraphs(const DeviceInfo& device);
   ~ForwardGraphs();

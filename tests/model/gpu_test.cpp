@@ -155,6 +155,24 @@ TEST(GpuTest, CapturedGraphsFollowTheirInputs) {
   }
 }
 
+// WarmUp captures the batch shape's graph on blank inputs: the first real batch replays it and
+// must give the photos' own answers.
+TEST(GpuTest, WarmedUpBatchesGiveTheirOwnAnswers) {
+  auto fp32 = Load("cuda", engine::Precision::kFp32);
+  ASSERT_TRUE(fp32);
+  const auto images = Photos();
+  const auto single = DetectEach(*fp32, images);
+  constexpr int kBatch = 8;
+  ASSERT_OK(fp32->WarmUp(kBatch));
+  std::vector<const RgbImage*> batch;
+  for (const auto& image : images) batch.push_back(&image);
+  model::DetectOptions options;
+  options.pad_batch_to = kBatch;  // as the pipeline pads
+  auto got = fp32->Detect(batch, options);
+  ASSERT_TRUE(got.ok()) << got.status().ToString();
+  for (size_t i = 0; i < images.size(); ++i) ExpectSame(single[i], got->at(i), 0.98f, 0.005f, kPhotos[i]);
+}
+
 // Prepare on a decode thread gives Detect exactly what it would make itself.
 TEST(GpuTest, PreparedImagesGiveTheSameAnswers) {
   auto fp32 = Load("cuda", engine::Precision::kFp32);
