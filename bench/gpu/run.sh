@@ -78,12 +78,7 @@ index() {
     echo "!! $3: ${failed:-no summary: the run did not finish} files failed; this figure does not count"
     grep -m5 -E "^\[(warning|error)\]|what\(\)" "$RESULTS/index-$3.txt"
   fi
-  grep -E "CUDA Graph|nvJPEG on|eager forward|every file decoded|nvJPEG feeders|nvJPEG worker|nvJPEG batch|CPU decodes|CPU time used|uploads;|images detected|waited|blocking sync|keep spinning" "$RESULTS/index-$3.txt" | sort | uniq -c
-  # The first forward pass loads the GPU's kernels (seconds); the rate after it, as a long run sees.
-  awk -v n="$N" '/eager forward pass 1 / { for (i = 1; i <= NF; i++) if ($i == "s") w = $(i - 1); b = $(NF - 2) }
-       /^time / { t = $2 }
-       END { if (w && t > w) printf "after the first forward pass (%.2f s of warm-up): %.0f images/s\n", w, (n - b) / (t - w) }' \
-    "$RESULTS/index-$3.txt"
+  grep -E "CUDA Graph|nvJPEG on|eager forward|warmed up|every file decoded|nvJPEG feeders|nvJPEG worker|nvJPEG batch|CPU decodes|CPU time used|uploads;|images detected|waited|blocking sync|keep spinning" "$RESULTS/index-$3.txt" | sort | uniq -c
   awk '$1 ~ /^[0-9]+$/ { n++; s += $2 } END { if (n) printf "GPU SM utilisation: mean %.0f%% over %d samples\n", s / n, n }' "$RESULTS/dmon-$3.txt"
 }
 # Defaults: --concurrency 0 (every core decodes; niced beside nvJPEG), 1 nvJPEG worker per GPU.
