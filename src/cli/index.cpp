@@ -157,7 +157,7 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
     if (!detector.ok()) return Fail(detector.status());
     owned.push_back(std::move(detector).value());
   }
-  // Each GPU's first forward pass, at the run's batch shape, while nvJPEG still starts.
+  // Each GPU's first forward pass, at the run's batch shape, before the decoders take the CPUs.
   std::vector<std::future<void>> warming;
   for (const auto& detector : owned) {
     warming.push_back(std::async(std::launch::async, [&detector, batch = static_cast<int>(*batch_size)] {

@@ -87,12 +87,13 @@ class Detector {
   // memory (CenterNet on CUDA). A pipeline then uploads on a thread of its own, so decode
   // workers never wait for the device or hold its driver's locks, and Detect only gathers.
   virtual bool UploadsPreparedInputs() const { return false; }
+
   // Runs the network as a pipeline's first batches of `batch_size` will (on a GPU: padded to
   // it), on blank inputs, so that its first real batch finds the kernels loaded, cuDNN's
-  // choices made and the CUDA Graph captured: a GPU run's first forward pass costs 0.3 s (fp32)
-  // to 1.1 s (fp16) on an H100, which a pipeline overlaps with nvJPEG's start this way. Does
-  // nothing where the first pass costs little (the CPU).
-  // Errors: OutOfMemory, DeviceError.
+  // choices made and the CUDA Graph captured. A GPU's first forward pass costs 0.3 s (fp32) to
+  // 0.5 s (fp16) on an H100 with idle CPUs, and up to 1.1 s amid busy decoders: a pipeline
+  // calls this before its decoders start. Does nothing where the first pass costs little (the
+  // CPU). Errors: OutOfMemory, DeviceError.
   virtual Status WarmUp(int batch_size) const {
     (void)batch_size;
     return Status::Ok();
