@@ -96,8 +96,6 @@ struct GpuJpegDecoder::Library {
     spare_states.pop_back();
     return state;
   }
-  CUcontext context() const { return own; }  // where nvJPEG's work goes (nullptr: the primary)
-
   ~Library() {
     {
       ContextScope in_own(own);
@@ -147,7 +145,7 @@ struct GpuJpegDecoder::Impl {
                     device.name, check_s, files, batches, decode_s, setup_s, wait_s);
     }
     if (copy_stream) copy_stream->synchronize();  // nothing in flight on what is about to go
-    ContextScope in_own(library->context());
+    ContextScope in_own(library->own);
     if (decode_stream) cudaStreamSynchronize(decode_stream);
     if (parser) nvjpegJpegStreamDestroy(parser);
     if (state) nvjpegJpegStateDestroy(state);
@@ -233,7 +231,7 @@ LibraryResult GpuJpegDecoder::StartLibrary(const DeviceInfo& device) {
                     why ? why : "unknown error");
     }
   }
-  ContextScope in_own(library->context());
+  ContextScope in_own(library->own);
   // The hardware engine first; nvJPEG refuses it on GPUs without one.
   const std::pair<nvjpegBackend_t, const char*> backends[] = {
       {NVJPEG_BACKEND_HARDWARE, "hardware"}, {NVJPEG_BACKEND_GPU_HYBRID, "cuda"}, {NVJPEG_BACKEND_DEFAULT, "cuda"}};
@@ -310,7 +308,7 @@ Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::Worker(const DeviceInfo&
   impl->backend = library->backend;
   impl->hardware = library->hardware;
   impl->library = std::move(library);
-  ContextScope in_own(impl->library->context());
+  ContextScope in_own(impl->library->own);
   if (cudaStreamCreateWithFlags(&impl->decode_stream, cudaStreamNonBlocking) != cudaSuccess ||
       cudaEventCreateWithFlags(&impl->decoded, cudaEventDisableTiming) != cudaSuccess) {
     return DeviceError(device.name + ": nvJPEG did not start: no stream for it");
@@ -383,7 +381,7 @@ std::vector<Result<RgbImage>> GpuJpegDecoder::Decode(const std::vector<Input>& i
     const int n = static_cast<int>(batch.size());
     nvjpegStatus_t s = NVJPEG_STATUS_SUCCESS;
     {
-      ContextScope in_own(d.library->context());
+      ContextScope in_own(d.library->own);
       d.ReserveBuffer(static_cast<size_t>(total));
       for (size_t k = 0; k < outputs.size(); ++k) outputs[k].channel[0] = static_cast<uint8_t*>(d.buffer) + offsets[k];
       if (d.state == nullptr) d.state = d.library->TakeSpareState();
