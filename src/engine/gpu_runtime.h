@@ -78,8 +78,8 @@ bool HasDepthwiseKernel();
 // kPooled streams come round robin from LibTorch's pool, which every caller shares: fine for
 // short work. kOwn streams are made for their owner alone and destroyed with it: the detector
 // runs (and captures its CUDA Graph) on one, so no other thread's stream is ever the one being
-// captured (work queued on a captured stream from elsewhere breaks the capture); nvJPEG
-// decodes on one of high priority (see gpu_jpeg.cpp).
+// captured (work queued on a captured stream from elsewhere breaks the capture); nvJPEG's
+// batches are copied out of its own CUDA context on one of high priority (see gpu_jpeg.cpp).
 class DeviceStream {
  public:
   enum class Kind { kPooled, kOwn, kOwnHighPriority };

@@ -494,8 +494,8 @@ class CenternetDetector final : public Detector {
   engine::Precision precision_;
   std::string input_name_;
   bool batched_decode_ = false;  // set once at load (EnableBatchedDecodeIfExact)
-  // Detect's work on a GPU, on a stream of its own at normal priority: nvJPEG's decode, on one
-  // of high priority, waits less behind the network (see DeviceStream).
+  // Detect's work on a GPU, on a stream of its own at normal priority, so no other thread
+  // queues work on the stream its graph is captured on (see DeviceStream).
   engine::DeviceStream stream_{device_, engine::DeviceStream::Kind::kOwn};
   mutable std::mutex staging_mu_;
   mutable std::vector<Staging> staging_;  // GUARDED_BY(staging_mu_); see TakeStaging
