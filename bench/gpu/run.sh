@@ -4,11 +4,12 @@
 # ${OUT:-/tmp/mediadex-gpu-bench}.
 #   1. model-only images/s at batch 1, 8, 64, 256 in fp32 and fp16;
 #   2. decode-only images/s for 4000x3000 JPEGs: CPU threads (fast and full-size), nvJPEG alone,
-#      nvJPEG and CPU threads together, nvJPEG beside the network (its context or the network's);
+#      nvJPEG and CPU threads together, nvJPEG beside the network (its context, with one worker
+#      and two, or the network's);
 #   3. where the first forward pass at batch 64 spends its time (MEDIADEX_PROFILE_OPS=1);
 #   4. end-to-end `mediadex index` of N (default 2000) such JPEGs on the GPU (the E2E runs:
-#      --decode auto in fp32 and fp16, gpu, cpu), with GPU use and host memory (its summary's
-#      peak RSS), and the same binary on the CPU over 100 of them;
+#      --decode auto in fp32 and fp16, gpu, cpu), with GPU use, host memory (its summary's
+#      peak RSS) and what was found, and the same binary on the CPU over 100 of them;
 #   5. with several GPUs: the same end to end on every GPU (--device cuda);
 #   6. with LONG_N set: --decode auto in fp32 and fp16 over LONG_N JPEGs, where the first
 #      forward pass (its warm-up) weighs less.
@@ -46,11 +47,13 @@ if [ "${SKIP_DECODE:-0}" != 1 ]; then
   "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads 0 --gpu --seconds 8 | tee -a "$RESULTS/decode.jsonl"
   # As `index --decode auto` runs them: CPU decoders at the fast scale beside nvJPEG.
   "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads $((CORES - 2)) --gpu --seconds 8 | tee -a "$RESULTS/decode.jsonl"
-  # nvJPEG beside the network in this process, in a CUDA context of its own (the default) and
-  # sharing the network's.
-  for context in own shared; do
+  # nvJPEG beside the network in this process, in a CUDA context of its own (the default; one
+  # worker and two) and sharing the network's.
+  for run in own:1 own:2 shared:1; do
+    context=${run%:*}
     MEDIADEX_NVJPEG_CONTEXT=$context "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads 0 --gpu --seconds 8 \
-      --with-network models/centernet.json --network-photos "$PHOTOS" | sed "s/^{/{\"nvjpeg_context\":\"$context\",/" | tee -a "$RESULTS/decode.jsonl"
+      --gpu-workers "${run#*:}" --with-network models/centernet.json --network-photos "$PHOTOS" |
+      sed "s/^{/{\"nvjpeg_context\":\"$context\",/" | tee -a "$RESULTS/decode.jsonl"
   done
 fi
 
@@ -79,6 +82,8 @@ index() {
     grep -m5 -E "^\[(warning|error)\]|what\(\)" "$RESULTS/index-$3.txt"
   fi
   grep -E "CUDA Graph|nvJPEG on|eager forward|warmed up|every file decoded|nvJPEG feeders|nvJPEG worker|nvJPEG batch|CPU decodes|CPU time used|uploads;|images detected|waited|blocking sync|keep spinning" "$RESULTS/index-$3.txt" | sort | uniq -c
+  # What was found, to tell runs that differ in speed from runs that differ in answers.
+  python3 -c "import sqlite3; print('detections: %d, scores summed: %.2f' % sqlite3.connect('/tmp/gpu.db').execute('SELECT count(*), coalesce(sum(score), 0) FROM detections').fetchone())"
   awk '$1 ~ /^[0-9]+$/ { n++; s += $2 } END { if (n) printf "GPU SM utilisation: mean %.0f%% over %d samples\n", s / n, n }' "$RESULTS/dmon-$3.txt"
 }
 # Defaults: --concurrency 0 (every core decodes; niced beside nvJPEG), 1 nvJPEG worker per GPU.

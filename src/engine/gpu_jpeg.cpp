@@ -66,6 +66,17 @@ void CheckCuda(cudaError_t error, const char* what) {
   if (error != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(error));
 }
 
+// Whether LibTorch's allocator maps this GPU's memory through CUDA's virtual memory API (its
+// expandable segments, engine/device.cpp), which another CUDA context of the process can write
+// too: the rest of cudaMalloc'd memory belongs to its own context alone. Asked of a real block.
+bool TorchMemoryIsMapped(int device_index) {
+  const at::Tensor probe = at::empty({int64_t{4} << 20}, at::TensorOptions().dtype(at::kByte).device(at::kCUDA, device_index));
+  CUmemGenericAllocationHandle handle{};
+  if (cuMemRetainAllocationHandle(&handle, probe.data_ptr()) != CUDA_SUCCESS) return false;
+  cuMemRelease(handle);
+  return true;
+}
+
 }  // namespace
 
 // One nvJPEG library context per GPU, shared by its workers (nvJPEG's handle is thread-safe;
@@ -74,13 +85,12 @@ void CheckCuda(cudaError_t error, const char* what) {
 // nvJPEG runs in a CUDA context of its own, not in the process's (primary) one where the
 // network runs: in one context the hardware decoder's batched call ran 2.6x slower beside the
 // network (decode-only on an H100: 337.6 images/s against 892.0 alone; in a context of its own
-// 784.5, as in another process: docs/performance.md). Its pixels are copied into the primary
-// context, where the detector reads them. Where a second context cannot be made (a GPU in
-// exclusive-process mode), nvJPEG shares the primary one, as before.
+// 784.5, as in another process: docs/performance.md). It decodes straight into LibTorch's
+// memory, which the primary context maps for both (TorchMemoryIsMapped). Where that memory is
+// not mapped so (an allocator configuration of the user's) or no second context can be made (a
+// GPU in exclusive-process mode), nvJPEG shares the primary context.
 struct GpuJpegDecoder::Library {
-  CUcontext primary = nullptr;  // retained for the copies (cuMemcpyPeerAsync names both contexts)
-  CUdevice device = 0;
-  CUcontext own = nullptr;      // nvJPEG's own context, or nullptr: it shares the primary one
+  CUcontext own = nullptr;  // nvJPEG's own context, or nullptr: it shares the primary one
   nvjpegHandle_t handle = nullptr;
   std::string backend;
   bool hardware = false;
@@ -103,7 +113,6 @@ struct GpuJpegDecoder::Library {
       if (handle) nvjpegDestroy(handle);
     }
     if (own) cuCtxDestroy(own);
-    if (primary) cuDevicePrimaryCtxRelease(device);
   }
 };
 
@@ -115,16 +124,13 @@ constexpr int kSpareStates = 1;
 struct GpuJpegDecoder::Impl {
   DeviceInfo device;
   std::shared_ptr<const Library> library;
-  // In nvJPEG's context: the stream it decodes on, the event that marks a batch decoded, and
-  // the buffer it decodes into (grown to the largest batch).
+  // In nvJPEG's context: the stream it decodes on and the event that marks a batch decoded.
   cudaStream_t decode_stream = nullptr;
   cudaEvent_t decoded = nullptr;
-  void* buffer = nullptr;
-  size_t buffer_bytes = 0;
-  // In the primary context: the stream of high priority that copies each batch out of the
-  // buffer into LibTorch's memory, where readers wait for it.
-  std::optional<DeviceStream> own_copy_stream;
-  std::optional<c10::cuda::CUDAStream> copy_stream;  // own_copy_stream, as LibTorch takes it
+  // In the primary context: the stream each batch's pixels are allocated on, which waits for
+  // the decode and then marks them `written` for their readers.
+  std::optional<DeviceStream> own_pixel_stream;
+  std::optional<c10::cuda::CUDAStream> pixel_stream;  // own_pixel_stream, as LibTorch takes it
   nvjpegHandle_t handle = nullptr;  // library->handle
   nvjpegJpegState_t state = nullptr;
   nvjpegJpegStream_t parser = nullptr;  // headers, for the per-file support check
@@ -137,33 +143,23 @@ struct GpuJpegDecoder::Impl {
   // its batch is nearly done).
   double check_s = 0, setup_s = 0, wait_s = 0, decode_s = 0;
   int64_t files = 0, batches = 0;
+  // Of decode_s: readying the decode state for a new batch size (the last batch is smaller).
+  double initialize_s = 0;
+  int initializations = 0;
 
   ~Impl() {
     if (files > 0 || check_s > 0) {
-      spdlog::debug("{}: nvJPEG worker: checks {:.2f} s; {} files decoded in {} batches in {:.2f} s, with {:.2f} s "
-                    "setting up batches and {:.2f} s waiting for a previous one",
-                    device.name, check_s, files, batches, decode_s, setup_s, wait_s);
+      spdlog::debug("{}: nvJPEG worker: checks {:.2f} s; {} files decoded in {} batches in {:.2f} s ({} batch "
+                    "sizes readied in {:.2f} s), with {:.2f} s setting up batches and {:.2f} s waiting for a previous one",
+                    device.name, check_s, files, batches, decode_s, initializations, initialize_s, setup_s, wait_s);
     }
-    if (copy_stream) copy_stream->synchronize();  // nothing in flight on what is about to go
+    if (pixel_stream) pixel_stream->synchronize();  // nothing in flight on what is about to go
     ContextScope in_own(library->own);
     if (decode_stream) cudaStreamSynchronize(decode_stream);
     if (parser) nvjpegJpegStreamDestroy(parser);
     if (state) nvjpegJpegStateDestroy(state);
-    if (buffer) cudaFree(buffer);
     if (decoded) cudaEventDestroy(decoded);
     if (decode_stream) cudaStreamDestroy(decode_stream);
-  }
-
-  // The decode buffer holds at least `bytes` (in nvJPEG's context; the previous batch is done).
-  void ReserveBuffer(size_t bytes) {
-    if (bytes <= buffer_bytes) return;
-    constexpr size_t kStep = size_t{64} << 20;  // grow in steps: batches differ a little in size
-    const size_t grown = (bytes + kStep - 1) / kStep * kStep;
-    if (buffer) CheckCuda(cudaFree(buffer), "nvJPEG buffer");
-    buffer = nullptr;
-    buffer_bytes = 0;
-    CheckCuda(cudaMalloc(&buffer, grown), "nvJPEG buffer");
-    buffer_bytes = grown;
   }
 
   // Header checks that keep a file out of a batch nvJPEG would fail as a whole.
@@ -207,18 +203,23 @@ LibraryResult GpuJpegDecoder::StartLibrary(const DeviceInfo& device) {
   c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device.index));
   const auto start = std::chrono::steady_clock::now();
   auto library = std::make_shared<Library>();
-  if (cuDeviceGet(&library->device, device.index) != CUDA_SUCCESS ||
-      cuDevicePrimaryCtxRetain(&library->primary, library->device) != CUDA_SUCCESS) {
-    return DeviceError(device.name + ": nvJPEG did not start: no CUDA context");
+  CUdevice cu_device = 0;
+  if (cuDeviceGet(&cu_device, device.index) != CUDA_SUCCESS) {
+    return DeviceError(device.name + ": nvJPEG did not start: no such CUDA device");
   }
   // MEDIADEX_NVJPEG_CONTEXT=shared keeps nvJPEG in the primary context, to compare.
   const char* context_choice = std::getenv("MEDIADEX_NVJPEG_CONTEXT");
-  if (context_choice == nullptr || std::string(context_choice) != "shared") {
+  std::string shared_because;
+  if (context_choice != nullptr && std::string(context_choice) == "shared") {
+    shared_because = "MEDIADEX_NVJPEG_CONTEXT=shared";
+  } else if (!TorchMemoryIsMapped(device.index)) {
+    shared_because = "LibTorch's memory is not in expandable segments, which both contexts could write";
+  } else {
     // Made current by its creation; popped, so this thread stays in the primary context.
 #if CUDA_VERSION >= 13000
-    const CUresult made = cuCtxCreate(&library->own, nullptr, CU_CTX_SCHED_BLOCKING_SYNC, library->device);
+    const CUresult made = cuCtxCreate(&library->own, nullptr, CU_CTX_SCHED_BLOCKING_SYNC, cu_device);
 #else
-    const CUresult made = cuCtxCreate(&library->own, CU_CTX_SCHED_BLOCKING_SYNC, library->device);
+    const CUresult made = cuCtxCreate(&library->own, CU_CTX_SCHED_BLOCKING_SYNC, cu_device);
 #endif
     if (made == CUDA_SUCCESS) {
       CUcontext popped = nullptr;
@@ -227,9 +228,11 @@ LibraryResult GpuJpegDecoder::StartLibrary(const DeviceInfo& device) {
       library->own = nullptr;
       const char* why = nullptr;
       cuGetErrorString(made, &why);
-      spdlog::debug("{}: nvJPEG shares the process's CUDA context (none of its own: {})", device.name,
-                    why ? why : "unknown error");
+      shared_because = std::string("no context of its own: ") + (why ? why : "unknown error");
     }
+  }
+  if (!shared_because.empty()) {
+    spdlog::debug("{}: nvJPEG shares the process's CUDA context ({})", device.name, shared_because);
   }
   ContextScope in_own(library->own);
   // The hardware engine first; nvJPEG refuses it on GPUs without one.
@@ -302,8 +305,8 @@ Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::Worker(const DeviceInfo&
   c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device.index));
   auto impl = std::make_unique<Impl>();
   impl->device = device;
-  impl->own_copy_stream.emplace(device, DeviceStream::Kind::kOwnHighPriority);
-  impl->copy_stream = c10::cuda::CUDAStream(*impl->own_copy_stream->stream());
+  impl->own_pixel_stream.emplace(device, DeviceStream::Kind::kOwnHighPriority);
+  impl->pixel_stream = c10::cuda::CUDAStream(*impl->own_pixel_stream->stream());
   impl->handle = library->handle;
   impl->backend = library->backend;
   impl->hardware = library->hardware;
@@ -330,7 +333,7 @@ std::vector<Result<RgbImage>> GpuJpegDecoder::Decode(const std::vector<Input>& i
   Impl& d = *impl_;
   std::vector<Result<RgbImage>> results(inputs.size(), Result<RgbImage>(Unsupported("not decoded")));
   c10::cuda::CUDAGuard device_guard(static_cast<c10::DeviceIndex>(d.device.index));
-  c10::cuda::CUDAStreamGuard stream_guard(*d.copy_stream);
+  c10::cuda::CUDAStreamGuard stream_guard(*d.pixel_stream);
   std::vector<size_t> batch;  // inputs that go to nvJPEG
   std::vector<const unsigned char*> data;
   std::vector<size_t> lengths;
@@ -365,16 +368,17 @@ std::vector<Result<RgbImage>> GpuJpegDecoder::Decode(const std::vector<Input>& i
     for (const auto& [height, width] : sizes) total += static_cast<int64_t>(height) * width * 3;
     const at::Tensor all = at::empty({total}, at::TensorOptions().dtype(at::kByte).device(at::kCUDA, d.device.index));
     int64_t offset = 0;
-    std::vector<int64_t> offsets;
-    for (const auto& [height, width] : sizes) {
+    for (size_t k = 0; k < sizes.size(); ++k) {
+      const auto [height, width] = sizes[k];
       pixels.push_back(all.narrow(0, offset, height * width * 3).view({height, width, 3}));
-      offsets.push_back(offset);
+      outputs[k].channel[0] = pixels.back().data_ptr<uint8_t>();
       offset += height * width * 3;
     }
     d.setup_s += seconds_since(start);
     start = Clock::now();
-    // The previous batch must be decoded and copied out before the next goes in.
-    d.copy_stream->synchronize();
+    // The previous batch decoded (one decode state), and the pixel stream's earlier work done:
+    // nvJPEG writes `all` from a stream the allocator does not know.
+    d.pixel_stream->synchronize();
     CheckCuda(cudaStreamSynchronize(d.decode_stream), "nvJPEG stream");
     d.wait_s += seconds_since(start);
     start = Clock::now();
@@ -382,16 +386,17 @@ std::vector<Result<RgbImage>> GpuJpegDecoder::Decode(const std::vector<Input>& i
     nvjpegStatus_t s = NVJPEG_STATUS_SUCCESS;
     {
       ContextScope in_own(d.library->own);
-      d.ReserveBuffer(static_cast<size_t>(total));
-      for (size_t k = 0; k < outputs.size(); ++k) outputs[k].channel[0] = static_cast<uint8_t*>(d.buffer) + offsets[k];
       if (d.state == nullptr) d.state = d.library->TakeSpareState();
       if (d.state == nullptr) {
         s = nvjpegJpegStateCreate(d.handle, &d.state);
         if (s != NVJPEG_STATUS_SUCCESS) d.state = nullptr;
       }
       if (s == NVJPEG_STATUS_SUCCESS && n != d.initialized_batch) {
+        const auto initializing = Clock::now();
         s = nvjpegDecodeBatchedInitialize(d.handle, d.state, n, 1, NVJPEG_OUTPUT_RGBI);
         d.initialized_batch = s == NVJPEG_STATUS_SUCCESS ? n : 0;
+        d.initialize_s += seconds_since(initializing);
+        ++d.initializations;
       }
       if (s == NVJPEG_STATUS_SUCCESS) {
         s = nvjpegDecodeBatched(d.handle, d.state, data.data(), lengths.data(), outputs.data(), d.decode_stream);
@@ -408,21 +413,11 @@ std::vector<Result<RgbImage>> GpuJpegDecoder::Decode(const std::vector<Input>& i
       d.initialized_batch = 0;
       return;
     }
-    // Out of nvJPEG's context once decoded, on the copy stream (waiting across contexts is
-    // allowed). Queued, not done: whoever reads the pixels waits for `written` on their own stream.
-    const cudaStream_t copy = d.copy_stream->stream();
-    CheckCuda(cudaStreamWaitEvent(copy, d.decoded, 0), "nvJPEG copy");
-    if (d.library->own) {
-      const CUresult copied = cuMemcpyPeerAsync(reinterpret_cast<CUdeviceptr>(all.data_ptr()), d.library->primary,
-                                                reinterpret_cast<CUdeviceptr>(d.buffer), d.library->own,
-                                                static_cast<size_t>(total), reinterpret_cast<CUstream>(copy));
-      if (copied != CUDA_SUCCESS) throw std::runtime_error("nvJPEG copy: CUDA driver error " + std::to_string(copied));
-    } else {
-      CheckCuda(cudaMemcpyAsync(all.data_ptr(), d.buffer, static_cast<size_t>(total), cudaMemcpyDeviceToDevice, copy),
-                "nvJPEG copy");
-    }
+    // `written` follows the decode on the pixel stream (a wait across contexts is allowed):
+    // queued, not done. Whoever reads the pixels waits for it on their own stream.
+    CheckCuda(cudaStreamWaitEvent(d.pixel_stream->stream(), d.decoded, 0), "nvJPEG event");
     auto written = std::make_shared<c10::Event>(c10::DeviceType::CUDA);
-    written->record(*d.copy_stream);
+    written->record(*d.pixel_stream);
     for (size_t k = 0; k < batch.size(); ++k) {
       const Input& in = inputs[batch[k]];
       auto device_pixels = std::make_shared<DevicePixels>();
@@ -446,11 +441,15 @@ std::vector<Result<RgbImage>> GpuJpegDecoder::Decode(const std::vector<Input>& i
   return results;
 }
 
+bool GpuJpegDecoder::has_own_context() const { return impl_->library->own != nullptr; }
+
 #else  // no CUDA in this build
 
 struct GpuJpegDecoder::Impl {
   std::string backend;
 };
+
+bool GpuJpegDecoder::has_own_context() const { return false; }
 
 Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::Create(const DeviceInfo&) {
   return Unsupported("GPU JPEG decoding needs a CUDA build of mediadex (docs/gpu.md)");

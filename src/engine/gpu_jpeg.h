@@ -74,6 +74,9 @@ class GpuJpegDecoder {
 
   // "hardware" (the GPU's JPEG engine) or "cuda" (nvJPEG on the CUDA cores).
   const std::string& backend() const;
+  // Whether nvJPEG runs in a CUDA context of its own, away from the network's (the fast way:
+  // engine/gpu_jpeg.cpp), rather than in the process's.
+  bool has_own_context() const;
 
   // Whether nvJPEG here decodes the file (a file it refuses would fail the whole batch):
   // Unsupported with the reason (progressive JPEGs on the hardware decoder, CMYK, cut short

@@ -1,12 +1,14 @@
 // nvJPEG on a CUDA machine (label gpu): the GPU decodes what the CPU decodes, upright, also
-// when batches follow each other without waiting and their bytes go as Decode returns; a file
-// it refuses costs only that file, never the rest of its batch.
+// when batches follow each other without waiting and their bytes go as Decode returns, in a
+// CUDA context of its own (straight into LibTorch's memory) and in the process's; a file it
+// refuses costs only that file, never the rest of its batch.
 #include "engine/gpu_jpeg.h"
 
 #include <ATen/ATen.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 
@@ -33,8 +35,7 @@ std::unique_ptr<GpuJpegDecoder> Decoder() {
   return decoder.ok() ? std::move(decoder).value() : nullptr;
 }
 
-TEST(GpuJpegTest, DecodesWhatTheCpuDecodesUpright) {
-  auto decoder = Decoder();
+void ExpectDecodesWhatTheCpuDecodesUpright(GpuJpegDecoder* decoder) {
   ASSERT_TRUE(decoder);
   std::vector<std::string> files = {testing::Photo("human-samples.jpg"), testing::Photo("sklearn-china.jpg"),
                                     testing::Photo("plasma-Kite-2560x1600.jpg")};
@@ -74,6 +75,23 @@ TEST(GpuJpegTest, DecodesWhatTheCpuDecodesUpright) {
       EXPECT_LT((mine - theirs).abs().mean().item<float>(), 3.0f) << files[i];
     }
   }
+}
+
+TEST(GpuJpegTest, DecodesWhatTheCpuDecodesUpright) {
+  auto decoder = Decoder();
+  ASSERT_TRUE(decoder);
+  // The fast way: a context of its own (the GPU is not in exclusive-process mode here).
+  EXPECT_TRUE(decoder->has_own_context()) << "nvJPEG shares the process's CUDA context: run with -v to see why";
+  ExpectDecodesWhatTheCpuDecodesUpright(decoder.get());
+}
+
+TEST(GpuJpegTest, DecodesTheSameInTheProcessContext) {
+  ASSERT_EQ(setenv("MEDIADEX_NVJPEG_CONTEXT", "shared", 1), 0);
+  auto decoder = Decoder();
+  unsetenv("MEDIADEX_NVJPEG_CONTEXT");
+  ASSERT_TRUE(decoder);
+  EXPECT_FALSE(decoder->has_own_context());
+  ExpectDecodesWhatTheCpuDecodesUpright(decoder.get());
 }
 
 TEST(GpuJpegTest, RefusesFilesOneByOneNotTheBatch) {
