@@ -343,10 +343,11 @@ class IndexRun {
                     cpu_phases_.prepare.seconds(), cpu_phases_.handoff.seconds());
     }
     if (summary->gpu_decode_workers > 0) {
-      spdlog::debug("nvJPEG feeders and workers, summed: reading {:.2f} s, checking {:.2f} s, nvJPEG {:.2f} s, "
-                    "preparing {:.2f} s, CPU fallback {:.2f} s",
-                    gpu_phases_.read.seconds(), gpu_phases_.check.seconds(), gpu_phases_.nvjpeg.seconds(),
-                    gpu_phases_.prepare.seconds(), gpu_phases_.cpu.seconds());
+      spdlog::debug("nvJPEG feeders and workers, summed: reading {:.2f} s, checking {:.2f} s, waiting for room "
+                    "{:.2f} s; waiting for JPEGs {:.2f} s, nvJPEG {:.2f} s, preparing {:.2f} s, CPU fallback {:.2f} s",
+                    gpu_phases_.read.seconds(), gpu_phases_.check.seconds(), gpu_phases_.queue_full.seconds(),
+                    gpu_phases_.starved.seconds(), gpu_phases_.nvjpeg.seconds(), gpu_phases_.prepare.seconds(),
+                    gpu_phases_.cpu.seconds());
     }
     spdlog::debug("CPU time used in {:.2f} s: {:.2f} s by the whole process; CPU decoders {:.2f} s, nvJPEG feeders "
                   "{:.2f} s, nvJPEG workers {:.2f} s, uploads {:.2f} s, inference {:.2f} s",
@@ -623,7 +624,9 @@ class IndexRun {
                                                                                    : checker.Check(&jpeg.input);
       gpu_phases_.check.Add(start);
       if (nvjpeg_takes.ok()) {
+        start = Clock::now();
         checked.Push(std::move(jpeg));  // moving the bytes keeps their buffer, which input points into
+        gpu_phases_.queue_full.Add(start);
         continue;
       }
       if (jpeg.item.status.ok()) {
@@ -645,7 +648,9 @@ class IndexRun {
     const size_t lane = LaneOf(&detector);
     while (true) {
       // What the feeders have ready, and what they bring while the batch fills.
+      const auto waiting = Clock::now();
       std::vector<CheckedJpeg> batch = checked.PopBatch(static_cast<size_t>(batch_size_), std::chrono::milliseconds(2));
+      gpu_phases_.starved.Add(waiting);
       if (batch.empty()) break;
       if (Cancelled()) {  // not analysed: they stay pending for the next run
         for (CheckedJpeg& jpeg : batch) ReleaseBytes(&jpeg.bytes);
@@ -1031,6 +1036,8 @@ class IndexRun {
   TimeAccumulator infer_wait_time_;  // inference waiting for decoded photos (-v)
   struct {
     TimeAccumulator read, check, nvjpeg, prepare, cpu;
+    TimeAccumulator queue_full;  // feeders waiting for room among the checked JPEGs
+    TimeAccumulator starved;     // workers waiting for checked JPEGs
   } gpu_phases_;  // where the nvJPEG feeders' and workers' time goes (-v)
   struct {
     TimeAccumulator read, decode, prepare;  // read also counts files that are not decoded
