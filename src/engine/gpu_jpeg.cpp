@@ -68,13 +68,19 @@ void CheckCuda(cudaError_t error, const char* what) {
 
 // Whether LibTorch's allocator maps this GPU's memory through CUDA's virtual memory API (its
 // expandable segments, engine/device.cpp), which another CUDA context of the process can write
-// too: the rest of cudaMalloc'd memory belongs to its own context alone. Asked of a real block.
-bool TorchMemoryIsMapped(int device_index) {
-  const at::Tensor probe = at::empty({int64_t{4} << 20}, at::TensorOptions().dtype(at::kByte).device(at::kCUDA, device_index));
-  CUmemGenericAllocationHandle handle{};
-  if (cuMemRetainAllocationHandle(&handle, probe.data_ptr()) != CUDA_SUCCESS) return false;
-  cuMemRelease(handle);
-  return true;
+// too: the rest of cudaMalloc'd memory belongs to its own context alone. Asked of a real block;
+// Ok, or why not.
+Status TorchMemoryIsMapped(int device_index) {
+  bool mapped = false;
+  Status allocated = CatchTorch("allocating on the GPU", [&] {
+    const at::Tensor probe =
+        at::empty({int64_t{4} << 20}, at::TensorOptions().dtype(at::kByte).device(at::kCUDA, device_index));
+    CUmemGenericAllocationHandle handle{};
+    mapped = cuMemRetainAllocationHandle(&handle, probe.data_ptr()) == CUDA_SUCCESS;
+    if (mapped) cuMemRelease(handle);
+  });
+  if (!allocated.ok()) return allocated;
+  return mapped ? Status::Ok() : Unsupported("LibTorch's memory is not in expandable segments, which both contexts could write");
 }
 
 }  // namespace
@@ -200,6 +206,13 @@ std::map<int, std::shared_future<LibraryResult>> started;  // GUARDED_BY(started
 }  // namespace
 
 LibraryResult GpuJpegDecoder::StartLibrary(const DeviceInfo& device) {
+  LibraryResult started = DeviceError(device.name + ": nvJPEG did not start");
+  const Status caught = CatchTorch("starting nvJPEG", [&] { started = StartLibraryOn(device); });
+  if (!caught.ok()) return caught.WithContext(device.name);
+  return started;
+}
+
+LibraryResult GpuJpegDecoder::StartLibraryOn(const DeviceInfo& device) {
   c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device.index));
   const auto start = std::chrono::steady_clock::now();
   auto library = std::make_shared<Library>();
@@ -212,8 +225,8 @@ LibraryResult GpuJpegDecoder::StartLibrary(const DeviceInfo& device) {
   std::string shared_because;
   if (context_choice != nullptr && std::string(context_choice) == "shared") {
     shared_because = "MEDIADEX_NVJPEG_CONTEXT=shared";
-  } else if (!TorchMemoryIsMapped(device.index)) {
-    shared_because = "LibTorch's memory is not in expandable segments, which both contexts could write";
+  } else if (Status mapped = TorchMemoryIsMapped(device.index); !mapped.ok()) {
+    shared_because = mapped.message();
   } else {
     // Made current by its creation; popped, so this thread stays in the primary context.
 #if CUDA_VERSION >= 13000

@@ -96,7 +96,8 @@ class GpuJpegDecoder {
   struct Impl;
   explicit GpuJpegDecoder(std::unique_ptr<Impl> impl);
   static Result<std::unique_ptr<GpuJpegDecoder>> Worker(const DeviceInfo& device, std::shared_ptr<const Library> library);
-  static Result<std::shared_ptr<const Library>> StartLibrary(const DeviceInfo& device);
+  static Result<std::shared_ptr<const Library>> StartLibrary(const DeviceInfo& device);  // catches LibTorch's errors
+  static Result<std::shared_ptr<const Library>> StartLibraryOn(const DeviceInfo& device);
   std::unique_ptr<Impl> impl_;
 };
 
