@@ -102,6 +102,20 @@ void MapGpuMemoryExpandably() {
 }
 #endif
 
+#if defined(MEDIADEX_WITH_CUDA)
+// Maps the GPU's first expandable segment here, on the thread that opens the devices one at a
+// time, before other threads allocate. On two H100s, when nvJPEG's start on each GPU made the
+// first mappings at the same time, one failed with "operation not permitted" (and that GPU's
+// nvJPEG had to share the network's context); mapped here first, none did.
+void MapFirstMemory(int index) {
+  try {
+    (void)at::empty({int64_t{2} << 20}, at::TensorOptions().dtype(at::kByte).device(at::kCUDA, index));
+  } catch (const std::exception& e) {
+    spdlog::debug("cuda:{}: first allocation failed: {}", index, e.what());
+  }
+}
+#endif
+
 DeviceInfo CudaDevice(int index) {
   DeviceInfo d;
   d.kind = DeviceKind::kCuda;
@@ -122,6 +136,7 @@ DeviceInfo CudaDevice(int index) {
     d.memory_free = free_bytes;
     d.memory_total = total_bytes;
   }
+  MapFirstMemory(index);
 #endif
   return d;
 }
