@@ -318,7 +318,7 @@ Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::Worker(const DeviceInfo&
   c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device.index));
   auto impl = std::make_unique<Impl>();
   impl->device = device;
-  impl->own_pixel_stream.emplace(device, DeviceStream::Kind::kOwnHighPriority);
+  impl->own_pixel_stream.emplace(device, DeviceStream::Kind::kOwn);
   impl->pixel_stream = c10::cuda::CUDAStream(*impl->own_pixel_stream->stream());
   impl->handle = library->handle;
   impl->backend = library->backend;

@@ -150,11 +150,8 @@ DeviceStream::DeviceStream(const DeviceInfo& device, Kind kind) {
     return;
   }
   c10::cuda::CUDAGuard guard(index);
-  int lowest = 0, highest = 0;
-  C10_CUDA_CHECK(cudaDeviceGetStreamPriorityRange(&lowest, &highest));
   cudaStream_t made = nullptr;
-  C10_CUDA_CHECK(cudaStreamCreateWithPriority(&made, cudaStreamNonBlocking,
-                                              kind == Kind::kOwnHighPriority ? highest : lowest));
+  C10_CUDA_CHECK(cudaStreamCreateWithFlags(&made, cudaStreamNonBlocking));
   owned_ = std::shared_ptr<void>(made, [index](void* s) {
     c10::cuda::CUDAGuard guard(index);
     (void)cudaStreamSynchronize(static_cast<cudaStream_t>(s));

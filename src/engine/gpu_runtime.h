@@ -78,11 +78,11 @@ bool HasDepthwiseKernel();
 // kPooled streams come round robin from LibTorch's pool, which every caller shares: fine for
 // short work. kOwn streams are made for their owner alone and destroyed with it: the detector
 // runs (and captures its CUDA Graph) on one, so no other thread's stream is ever the one being
-// captured (work queued on a captured stream from elsewhere breaks the capture); nvJPEG's
-// batches are copied out of its own CUDA context on one of high priority (see gpu_jpeg.cpp).
+// captured (work queued on a captured stream from elsewhere breaks the capture); each nvJPEG
+// worker's batches are allocated, and marked written after its decode, on one (gpu_jpeg.cpp).
 class DeviceStream {
  public:
-  enum class Kind { kPooled, kOwn, kOwnHighPriority };
+  enum class Kind { kPooled, kOwn };
   explicit DeviceStream(const DeviceInfo& device, Kind kind = Kind::kPooled);
   // Makes the stream current for the calling thread while the guard lives.
   c10::OptionalStreamGuard Use() const { return c10::OptionalStreamGuard(stream_); }
