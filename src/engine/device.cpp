@@ -81,15 +81,17 @@ void SleepWhileWaitingFor(int index) {
     spdlog::debug("cuda:{}: threads that wait for it sleep (blocking sync)", index);
   }
 }
-#endif
 
-#if defined(MEDIADEX_WITH_CUDA)
-// LibTorch's CUDA memory in expandable segments, before anything is allocated: such memory is
-// mapped through CUDA's virtual memory API, so nvJPEG, in a CUDA context of its own, decodes
-// straight into it (engine/gpu_jpeg.cpp). On an H100 it also cut the time uploads spent
-// allocating from 1.53 s to 0.05 s a run (docs/performance.md). An allocator configuration the
-// user set (PYTORCH_ALLOC_CONF, PYTORCH_CUDA_ALLOC_CONF) is theirs: it stays as it is.
-void MapGpuMemoryExpandably() {
+// LibTorch's CUDA memory in expandable segments: mapped through CUDA's virtual memory API, so
+// nvJPEG, in a CUDA context of its own, decodes straight into it (engine/gpu_jpeg.cpp). On an
+// H100 it also cut the time uploads spent allocating from 1.53 s to 0.05 s a run
+// (docs/performance.md). An allocator configuration the user set (PYTORCH_ALLOC_CONF,
+// PYTORCH_CUDA_ALLOC_CONF) is theirs: it stays as it is.
+// Each GPU's first segment is mapped here, on the thread that opens the devices one at a time,
+// before other threads allocate: on two H100s, when nvJPEG's start on each GPU made the first
+// mappings at the same time, one failed with "operation not permitted" (and that GPU's nvJPEG
+// had to share the network's context); mapped here first, none did.
+void MapGpuMemoryExpandably(int index) {
 #if defined(MEDIADEX_ALLOCATOR_SETTINGS)
   static std::once_flag once;
   std::call_once(once, [] {
@@ -99,15 +101,6 @@ void MapGpuMemoryExpandably() {
     c10::CachingAllocator::setAllocatorSettings("expandable_segments:True");
   });
 #endif
-}
-#endif
-
-#if defined(MEDIADEX_WITH_CUDA)
-// Maps the GPU's first expandable segment here, on the thread that opens the devices one at a
-// time, before other threads allocate. On two H100s, when nvJPEG's start on each GPU made the
-// first mappings at the same time, one failed with "operation not permitted" (and that GPU's
-// nvJPEG had to share the network's context); mapped here first, none did.
-void MapFirstMemory(int index) {
   try {
     (void)at::empty({int64_t{2} << 20}, at::TensorOptions().dtype(at::kByte).device(at::kCUDA, index));
   } catch (const std::exception& e) {
@@ -125,7 +118,6 @@ DeviceInfo CudaDevice(int index) {
   d.fp16 = true;
   d.bf16 = true;
 #if defined(MEDIADEX_WITH_CUDA)
-  MapGpuMemoryExpandably();
   SleepWhileWaitingFor(index);
   const cudaDeviceProp* prop = at::cuda::getDeviceProperties(index);
   d.description = prop->name;
@@ -136,7 +128,7 @@ DeviceInfo CudaDevice(int index) {
     d.memory_free = free_bytes;
     d.memory_total = total_bytes;
   }
-  MapFirstMemory(index);
+  MapGpuMemoryExpandably(index);
 #endif
   return d;
 }
