@@ -206,10 +206,10 @@ std::map<int, std::shared_future<LibraryResult>> started;  // GUARDED_BY(started
 }  // namespace
 
 LibraryResult GpuJpegDecoder::StartLibrary(const DeviceInfo& device) {
-  LibraryResult started = DeviceError(device.name + ": nvJPEG did not start");
-  const Status caught = CatchTorch("starting nvJPEG", [&] { started = StartLibraryOn(device); });
+  LibraryResult library = DeviceError(device.name + ": nvJPEG did not start");
+  const Status caught = CatchTorch("starting nvJPEG", [&] { library = StartLibraryOn(device); });
   if (!caught.ok()) return caught.WithContext(device.name);
-  return started;
+  return library;
 }
 
 LibraryResult GpuJpegDecoder::StartLibraryOn(const DeviceInfo& device) {
