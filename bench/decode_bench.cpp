@@ -42,6 +42,7 @@ int main(int argc, char** argv) {
   int gpu_workers = 1;
   app.add_option("--gpu-workers", gpu_workers, "nvJPEG workers (threads, each with its own decode state)");
   // The network beside the decoders, in this process, as `index` runs it: what it costs them.
+  constexpr int kNetworkBatch = 64;
   std::string network_model, network_photos;
   app.add_option("--with-network", network_model, "meanwhile run this model at batch 64 on the first CUDA GPU");
   app.add_option("--network-photos", network_photos, "photos for --with-network (decoded once, on the CPU)");
@@ -98,8 +99,11 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "decode_bench: --network-photos: no photo decoded in '%s'\n", network_photos.c_str());
       return 2;
     }
-    for (int i = 0; i < 64; ++i) network_batch.push_back(&network_images[i % network_images.size()]);
-    for (int i = 0; i < 3; ++i) (void)network->Detect(network_batch, {});  // warm-up: graph capture
+    for (int i = 0; i < kNetworkBatch; ++i) network_batch.push_back(&network_images[i % network_images.size()]);
+    if (Status warmed = network->WarmUp(kNetworkBatch); !warmed.ok()) {  // its graph captured, as `index` does
+      std::fprintf(stderr, "decode_bench: --with-network: %s\n", warmed.ToString().c_str());
+      return 2;
+    }
   }
   const auto start = std::chrono::steady_clock::now();
   std::vector<std::thread> pool;
@@ -132,7 +136,7 @@ int main(int argc, char** argv) {
   if (network) {
     pool.emplace_back([&] {
       while (!stop) {
-        if (network->Detect(network_batch, {}).ok()) network_done += 64;
+        if (network->Detect(network_batch, {}).ok()) network_done += kNetworkBatch;
       }
     });
   }
