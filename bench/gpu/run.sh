@@ -48,20 +48,20 @@ if [ "${SKIP_DECODE:-0}" != 1 ]; then
   # As `index --decode auto` runs them: CPU decoders at the fast scale beside nvJPEG.
   "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads $((CORES - 2)) --gpu --seconds 8 | tee -a "$RESULTS/decode.jsonl"
   # nvJPEG beside the network in this process, in a CUDA context of its own (the default; one
-  # worker and two) and sharing the network's.
-  for run in own:1 own:2 shared:1; do
-    context=${run%:*}
-    MEDIADEX_NVJPEG_CONTEXT=$context "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads 0 --gpu --seconds 8 \
-      --gpu-workers "${run#*:}" --with-network models/centernet.json --network-photos "$PHOTOS" |
-      sed "s/^{/{\"nvjpeg_context\":\"$context\",/" | tee -a "$RESULTS/decode.jsonl"
+  # worker and two) and sharing the network's. BESIDE: runs as CONTEXT:WORKERS[:VAR=VALUE,...].
+  for run in ${BESIDE:-own:1 own:2 shared:1}; do
+    IFS=: read -r context workers env <<< "$run"
+    env MEDIADEX_NVJPEG_CONTEXT=$context ${env//,/ } "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads 0 --gpu --seconds 8 \
+      --gpu-workers "$workers" --with-network models/centernet.json --network-photos "$PHOTOS" |
+      sed "s/^{/{\"nvjpeg_context\":\"$context\",\"env\":\"$env\",/" | tee -a "$RESULTS/decode.jsonl"
   done
 fi
 
 echo "== the first two forward passes at batch 64, op by op (device synchronised after each op)"
-[ "${SKIP_PROFILE:-0}" = 1 ] || for dw in ours cudnn; do
+[ "${SKIP_PROFILE:-0}" = 1 ] || for dw in ${PROFILE_DEPTHWISE:-ours cudnn}; do
   echo "-- MEDIADEX_DEPTHWISE=$dw"
   MEDIADEX_DEPTHWISE=$dw MEDIADEX_PROFILE_OPS=1 "$BUILD/mediadex" -v detect --device cuda:0 --batch-size 64 "$LIB-128" > "$RESULTS/profile-$dw.txt" 2>&1
-  grep -E "ops of a batch|eager forward|loaded" "$RESULTS/profile-$dw.txt" | cut -c1-700
+  grep -E "ops of a batch|slowest ops|eager forward|loaded" "$RESULTS/profile-$dw.txt" | cut -c1-2500
 done
 
 # index DEVICE DECODE NAME [FLAGS...]: one end-to-end run over the library into a fresh catalog.
@@ -82,6 +82,7 @@ index() {
     grep -m5 -E "^\[(warning|error)\]|what\(\)" "$RESULTS/index-$3.txt"
   fi
   grep -E "CUDA Graph|nvJPEG on|eager forward|warmed up|every file decoded|nvJPEG feeders|nvJPEG worker|nvJPEG batch|CPU decodes|CPU time used|uploads;|images detected|waited|blocking sync|keep spinning" "$RESULTS/index-$3.txt" | sort | uniq -c
+  grep -E "nvJPEG memory" "$RESULTS/index-$3.txt"
   # What was found, to tell runs that differ in speed from runs that differ in answers.
   python3 -c "import sqlite3; print('detections: %d, scores summed: %.2f' % sqlite3.connect('/tmp/gpu.db').execute('SELECT count(*), coalesce(sum(score), 0) FROM detections').fetchone())"
   awk '$1 ~ /^[0-9]+$/ { n++; s += $2 } END { if (n) printf "GPU SM utilisation: mean %.0f%% over %d samples\n", s / n, n }' "$RESULTS/dmon-$3.txt"

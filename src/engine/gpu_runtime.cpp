@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <initializer_list>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -19,6 +20,7 @@
 #include <c10/cuda/CUDAGuard.h>
 #include <c10/cuda/CUDAStream.h>
 
+#include "engine/cuda/activation_kernel.h"
 #include "engine/cuda/depthwise_kernel.h"
 #include "engine/cuda/resize_kernel.h"
 #endif
@@ -85,7 +87,7 @@ at::Tensor ResizeBilinear(const DevicePixels& pixels, const ResizeTaps& taps) {
 #endif
 }
 
-bool HasDepthwiseKernel() {
+bool HasCudaKernels() {
 #if defined(MEDIADEX_WITH_CUDA)
   return true;
 #else
@@ -93,23 +95,41 @@ bool HasDepthwiseKernel() {
 #endif
 }
 
-at::Tensor DepthwiseConv2dNhwc(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
-                               int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dilation_h,
-                               int64_t dilation_w) {
 #if defined(MEDIADEX_WITH_CUDA)
-  if (x.dim() != 4 || weight.dim() != 4) throw std::invalid_argument("GPU depthwise convolution: expected 4-D tensors");
-  const int64_t channels = x.size(3), kernel_h = weight.size(2), kernel_w = weight.size(3);
-  const bool shapes_ok = weight.size(0) == channels && weight.size(1) == 1 && (!bias.defined() || bias.numel() == channels);
-  const bool memory_ok = x.is_cuda() && x.is_contiguous() && weight.is_contiguous() &&
-                         x.scalar_type() == at::kFloat && weight.scalar_type() == at::kFloat &&
-                         weight.device() == x.device() &&
-                         (!bias.defined() || (bias.is_contiguous() && bias.scalar_type() == at::kFloat &&
-                                              bias.device() == x.device()));
-  if (!shapes_ok || !memory_ok) {
-    throw std::invalid_argument("GPU depthwise convolution: expected contiguous float32 NHWC input and [C,1,kh,kw] filter on one GPU");
+namespace {
+
+// Each of our network kernels reads and writes contiguous float32 on one GPU.
+void CheckFloatsOnGpu(const char* what, std::initializer_list<const at::Tensor*> tensors, const at::Tensor& first) {
+  for (const at::Tensor* t : tensors) {
+    if (!t->defined()) continue;
+    if (!t->is_cuda() || !t->is_contiguous() || t->scalar_type() != at::kFloat || t->device() != first.device()) {
+      throw std::invalid_argument(std::string(what) + ": expected contiguous float32 tensors on one GPU");
+    }
   }
-  const int64_t out_h = (x.size(1) + 2 * pad_h - dilation_h * (kernel_h - 1) - 1) / stride_h + 1;
-  const int64_t out_w = (x.size(2) + 2 * pad_w - dilation_w * (kernel_w - 1) - 1) / stride_w + 1;
+}
+
+void CheckLaunch(const char* what, cudaError_t error) {
+  if (error != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(error));
+}
+
+cudaStream_t CurrentStream(const at::Tensor& t) { return c10::cuda::getCurrentCUDAStream(t.device().index()); }
+
+}  // namespace
+#endif
+
+at::Tensor DepthwiseConv2dNhwc(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
+                               const DepthwiseWindow& window, const Epilogue& epilogue) {
+#if defined(MEDIADEX_WITH_CUDA)
+  constexpr const char* kWhat = "GPU depthwise convolution";
+  if (x.dim() != 4 || weight.dim() != 3) throw std::invalid_argument(std::string(kWhat) + ": expected NHWC input and [kh, kw, C] filter");
+  const int64_t channels = x.size(3), kernel_h = weight.size(0), kernel_w = weight.size(1);
+  if (weight.size(2) != channels || (bias.defined() && bias.numel() != channels)) {
+    throw std::invalid_argument(std::string(kWhat) + ": filter or bias does not match the input's channels");
+  }
+  CheckFloatsOnGpu(kWhat, {&x, &weight, &bias}, x);
+  const int64_t out_h = (x.size(1) + window.pad_top + window.pad_bottom - window.dilation_h * (kernel_h - 1) - 1) / window.stride_h + 1;
+  const int64_t out_w = (x.size(2) + window.pad_left + window.pad_right - window.dilation_w * (kernel_w - 1) - 1) / window.stride_w + 1;
+  if (out_h <= 0 || out_w <= 0) throw std::invalid_argument(std::string(kWhat) + ": input smaller than the window");
   c10::cuda::CUDAGuard guard(x.device());
   at::Tensor y = at::empty({x.size(0), out_h, out_w, channels}, x.options());
   cuda::DepthwiseJob job;
@@ -125,19 +145,63 @@ at::Tensor DepthwiseConv2dNhwc(const at::Tensor& x, const at::Tensor& weight, co
   job.out_width = static_cast<int>(out_w);
   job.kernel_h = static_cast<int>(kernel_h);
   job.kernel_w = static_cast<int>(kernel_w);
-  job.stride_h = static_cast<int>(stride_h);
-  job.stride_w = static_cast<int>(stride_w);
-  job.pad_h = static_cast<int>(pad_h);
-  job.pad_w = static_cast<int>(pad_w);
-  job.dilation_h = static_cast<int>(dilation_h);
-  job.dilation_w = static_cast<int>(dilation_w);
-  const cudaError_t error = cuda::LaunchDepthwiseNhwc(job, c10::cuda::getCurrentCUDAStream(x.device().index()));
-  if (error != cudaSuccess) throw std::runtime_error(std::string("GPU depthwise convolution: ") + cudaGetErrorString(error));
+  job.stride_h = static_cast<int>(window.stride_h);
+  job.stride_w = static_cast<int>(window.stride_w);
+  job.pad_top = static_cast<int>(window.pad_top);
+  job.pad_left = static_cast<int>(window.pad_left);
+  job.dilation_h = static_cast<int>(window.dilation_h);
+  job.dilation_w = static_cast<int>(window.dilation_w);
+  job.epilogue = epilogue;
+  CheckLaunch(kWhat, cuda::LaunchDepthwiseNhwc(job, CurrentStream(x)));
   return y;
 #else
-  (void)x, (void)weight, (void)bias, (void)stride_h, (void)stride_w, (void)pad_h, (void)pad_w, (void)dilation_h,
-      (void)dilation_w;
+  (void)x, (void)weight, (void)bias, (void)window, (void)epilogue;
   throw std::logic_error("GPU depthwise convolution: no CUDA in this build");
+#endif
+}
+
+at::Tensor ResizeBilinearNhwc(const at::Tensor& x, const ResizeTaps& taps) {
+#if defined(MEDIADEX_WITH_CUDA)
+  constexpr const char* kWhat = "GPU resize of activations";
+  if (x.dim() != 4) throw std::invalid_argument(std::string(kWhat) + ": expected NHWC input");
+  CheckFloatsOnGpu(kWhat, {&x, &taps.row_weight, &taps.col_weight}, x);
+  c10::cuda::CUDAGuard guard(x.device());
+  const int64_t out_height = taps.rows_lo.numel(), out_width = taps.cols_lo.numel();
+  at::Tensor out = at::empty({x.size(0), out_height, out_width, x.size(3)}, x.options());
+  cuda::TensorResizeJob job;
+  job.in = x.data_ptr<float>();
+  job.batch = x.size(0);
+  job.height = x.size(1);
+  job.width = x.size(2);
+  job.channels = x.size(3);
+  job.rows_lo = taps.rows_lo.data_ptr<int64_t>();
+  job.rows_hi = taps.rows_hi.data_ptr<int64_t>();
+  job.cols_lo = taps.cols_lo.data_ptr<int64_t>();
+  job.cols_hi = taps.cols_hi.data_ptr<int64_t>();
+  job.row_weight = taps.row_weight.data_ptr<float>();
+  job.col_weight = taps.col_weight.data_ptr<float>();
+  job.out = out.data_ptr<float>();
+  job.out_height = out_height;
+  job.out_width = out_width;
+  CheckLaunch(kWhat, cuda::LaunchResizeBilinearNhwc(job, CurrentStream(x)));
+  return out;
+#else
+  (void)x, (void)taps;
+  throw std::logic_error("GPU resize of activations: no CUDA in this build");
+#endif
+}
+
+at::Tensor Activate(const at::Tensor& x, const Epilogue& epilogue, bool in_place) {
+#if defined(MEDIADEX_WITH_CUDA)
+  constexpr const char* kWhat = "GPU activation";
+  CheckFloatsOnGpu(kWhat, {&x}, x);
+  c10::cuda::CUDAGuard guard(x.device());
+  at::Tensor out = in_place ? x : at::empty_like(x);
+  CheckLaunch(kWhat, cuda::LaunchActivation(x.data_ptr<float>(), out.data_ptr<float>(), x.numel(), epilogue, CurrentStream(x)));
+  return out;
+#else
+  (void)x, (void)epilogue, (void)in_place;
+  throw std::logic_error("GPU activation: no CUDA in this build");
 #endif
 }
 

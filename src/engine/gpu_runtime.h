@@ -15,6 +15,7 @@
 #include <c10/util/Optional.h>
 #include <string>
 
+#include "engine/cuda/epilogue.h"
 #include "engine/device.h"
 
 namespace mediadex {
@@ -60,16 +61,30 @@ struct ResizeTaps {
 // is made). Rounds as the host resize does, bit for bit.
 at::Tensor ResizeBilinear(const DevicePixels& pixels, const ResizeTaps& taps);
 
-// A depthwise convolution (one filter per channel) of float32 NHWC on a GPU, by one kernel of
-// our own (cuda/depthwise_kernel.cu): LibTorch's own depthwise kernel wants NCHW (two layout
-// copies per layer) and cuDNN's NHWC ones cost cuDNN 9 ~0.15 s of planning per layer and shape.
-// x [N, H, W, C] and weight [C, 1, kh, kw] contiguous, bias [C] or undefined; symmetric
-// padding. [N, OH, OW, C], queued on the current stream.
+// The network's own CUDA kernels (cuda/*.cu): the layers where LibTorch's ops would cost extra
+// passes over memory. Each takes contiguous float32 on one GPU and queues one kernel on the
+// current stream. HasCudaKernels: whether this build has them (CUDA builds); elsewhere they throw.
+bool HasCudaKernels();
+
+// A depthwise convolution (one filter per channel) of NHWC activations with its activation as
+// epilogue. LibTorch's own depthwise kernel wants NCHW (two layout copies per layer) and cuDNN's
+// NHWC ones cost cuDNN 9 ~0.15 s of planning per layer and shape. x [N, H, W, C], weight
+// [kh, kw, C] (TF's layout), bias [C] or undefined; padding may differ on each side (TF's SAME).
+struct DepthwiseWindow {
+  int64_t stride_h = 1, stride_w = 1, dilation_h = 1, dilation_w = 1;
+  int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+};
 at::Tensor DepthwiseConv2dNhwc(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
-                               int64_t stride_h, int64_t stride_w, int64_t pad_h, int64_t pad_w, int64_t dilation_h,
-                               int64_t dilation_w);
-// Whether this build has it (CUDA builds).
-bool HasDepthwiseKernel();
+                               const DepthwiseWindow& window, const Epilogue& epilogue = {});
+
+// TF's ResizeBilinear of NHWC activations: `taps` say which two rows and columns each output
+// pixel mixes and how (on x's GPU). One kernel instead of LibTorch's dozen gathers and
+// lerps; rounds as they do, bit for bit.
+at::Tensor ResizeBilinearNhwc(const at::Tensor& x, const ResizeTaps& taps);
+
+// `epilogue` applied to every value of x (in place when `in_place`): hard-swish in one pass
+// where the graph has four ops.
+at::Tensor Activate(const at::Tensor& x, const Epilogue& epilogue, bool in_place);
 
 // A CUDA stream on a GPU (nothing elsewhere). Work that several threads queue on the legacy
 // default stream runs one after another; each on its own stream, the GPU decoder, the uploads

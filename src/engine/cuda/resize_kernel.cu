@@ -43,7 +43,63 @@ __global__ void ResizeBilinearKernel(ResizeJob job) {
   }
 }
 
+// One thread per V channels of an output pixel (16-byte loads where the channels allow).
+template <int V>
+__global__ void ResizeBilinearNhwcKernel(TensorResizeJob job) {
+  const int64_t groups = job.channels / V;
+  int64_t index = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
+  if (index >= job.batch * job.out_height * job.out_width * groups) return;
+  const int64_t c = (index % groups) * V;
+  index /= groups;
+  const int64_t x = index % job.out_width;
+  index /= job.out_width;
+  const int64_t y = index % job.out_height;
+  const int64_t n = index / job.out_height;
+  const float wy = job.row_weight[y], wx = job.col_weight[x];
+  const float* image = job.in + n * job.height * job.width * job.channels + c;
+  const float* top = image + job.rows_lo[y] * job.width * job.channels;
+  const float* bottom = image + job.rows_hi[y] * job.width * job.channels;
+  const int64_t left = job.cols_lo[x] * job.channels, right = job.cols_hi[x] * job.channels;
+  float* o = job.out + ((n * job.out_height + y) * job.out_width + x) * job.channels + c;
+  float tl[V], tr[V], bl[V], br[V];
+  if constexpr (V == 4) {
+    *reinterpret_cast<float4*>(tl) = *reinterpret_cast<const float4*>(top + left);
+    *reinterpret_cast<float4*>(tr) = *reinterpret_cast<const float4*>(top + right);
+    *reinterpret_cast<float4*>(bl) = *reinterpret_cast<const float4*>(bottom + left);
+    *reinterpret_cast<float4*>(br) = *reinterpret_cast<const float4*>(bottom + right);
+  } else {
+    tl[0] = top[left], tr[0] = top[right], bl[0] = bottom[left], br[0] = bottom[right];
+  }
+  float result[V];
+#pragma unroll
+  for (int v = 0; v < V; ++v) {
+    const float t = tl[v] + (tr[v] - tl[v]) * wx;
+    const float b = bl[v] + (br[v] - bl[v]) * wx;
+    result[v] = t + (b - t) * wy;
+  }
+  if constexpr (V == 4) {
+    *reinterpret_cast<float4*>(o) = *reinterpret_cast<const float4*>(result);
+  } else {
+    o[0] = result[0];
+  }
+}
+
 }  // namespace
+
+cudaError_t LaunchResizeBilinearNhwc(const TensorResizeJob& job, cudaStream_t stream) {
+  if (job.batch <= 0 || job.out_height <= 0 || job.out_width <= 0 || job.channels <= 0) return cudaSuccess;
+  constexpr int kThreads = 256;
+  const bool vectors = job.channels % 4 == 0 && reinterpret_cast<uintptr_t>(job.in) % 16 == 0 &&
+                       reinterpret_cast<uintptr_t>(job.out) % 16 == 0;
+  const int64_t threads = job.batch * job.out_height * job.out_width * (vectors ? job.channels / 4 : job.channels);
+  const unsigned blocks = static_cast<unsigned>((threads + kThreads - 1) / kThreads);
+  if (vectors) {
+    ResizeBilinearNhwcKernel<4><<<blocks, kThreads, 0, stream>>>(job);
+  } else {
+    ResizeBilinearNhwcKernel<1><<<blocks, kThreads, 0, stream>>>(job);
+  }
+  return cudaGetLastError();
+}
 
 cudaError_t LaunchResizeBilinear(const ResizeJob& job, cudaStream_t stream) {
   if (job.out_height <= 0 || job.out_width <= 0) return cudaSuccess;

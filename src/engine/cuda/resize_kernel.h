@@ -1,5 +1,6 @@
-// The bilinear resize kernel behind engine/gpu_resize.h, in plain CUDA (no LibTorch headers, so
-// nvcc compiles it in seconds). Built only where CMake found a CUDA LibTorch.
+// The bilinear resize kernels behind engine/gpu_runtime.h (a photo into a model's input, and a
+// network's float NHWC activations), in plain CUDA (no LibTorch headers, so nvcc compiles them
+// in seconds). Built only where CMake found a CUDA LibTorch.
 #ifndef MEDIADEX_ENGINE_CUDA_RESIZE_KERNEL_H_
 #define MEDIADEX_ENGINE_CUDA_RESIZE_KERNEL_H_
 
@@ -24,6 +25,19 @@ struct ResizeJob {
 
 // Queues the resize on `stream`; returns the launch's error, if any.
 cudaError_t LaunchResizeBilinear(const ResizeJob& job, cudaStream_t stream);
+
+// A batch of float32 NHWC activations: out[n, y, x, c] mixes the four input pixels that the
+// tables give for row y and column x, in TF's order (top and bottom along x, then along y).
+struct TensorResizeJob {
+  const float* in = nullptr;  // [batch, height, width, channels]
+  int64_t batch = 0, height = 0, width = 0, channels = 0;
+  const int64_t *rows_lo = nullptr, *rows_hi = nullptr, *cols_lo = nullptr, *cols_hi = nullptr;
+  const float *row_weight = nullptr, *col_weight = nullptr;
+  float* out = nullptr;  // [batch, out_height, out_width, channels]
+  int64_t out_height = 0, out_width = 0;
+};
+
+cudaError_t LaunchResizeBilinearNhwc(const TensorResizeJob& job, cudaStream_t stream);
 
 }  // namespace mediadex::engine::cuda
 

@@ -27,6 +27,7 @@
 #include <unordered_set>
 
 #include "engine/torch_device.h"
+#include "model/tfjs/fusion.h"
 #include "model/tfjs/model_reader.h"
 #include "model/tfjs/op_registry.h"
 
@@ -48,11 +49,13 @@ class OpProfile {
 
   void Start() { start_ = std::chrono::steady_clock::now(); }
 
-  void Stop(const std::string& op, c10::Device device) {
+  void Stop(const NodeDef& node, const at::Tensor& output, c10::Device device) {
     if (device.type() != c10::DeviceType::CPU) c10::impl::getDeviceGuardImpl(device.type())->getStream(device).synchronize();
-    auto& [seconds, count] = by_op_[op];
-    seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    auto& [seconds, count] = by_op_[node.op];
+    seconds += took;
     ++count;
+    by_node_.emplace_back(took, node.op + " " + node.name + (output.defined() ? " " + ShapeString(output.sizes()) : ""));
   }
 
   void Log(const std::string& file, int64_t batch) const {
@@ -66,11 +69,17 @@ class OpProfile {
     std::string top;
     for (size_t i = 0; i < ranked.size() && i < 12; ++i) top += fmt::format(" {} {:.3f} s;", ranked[i].second, ranked[i].first);
     spdlog::info("{}: ops of a batch of {} took {:.3f} s:{}", file, batch, total, top);
+    std::vector<std::pair<double, std::string>> nodes = by_node_;
+    std::sort(nodes.rbegin(), nodes.rend());
+    std::string slowest;
+    for (size_t i = 0; i < nodes.size() && i < 20; ++i) slowest += fmt::format(" {} {:.2f} ms;", nodes[i].second, nodes[i].first * 1e3);
+    spdlog::info("{}: slowest ops of that batch:{}", file, slowest);
   }
 
  private:
   std::chrono::steady_clock::time_point start_;
   std::map<std::string, std::pair<double, int>> by_op_;  // op -> (seconds, runs)
+  std::vector<std::pair<double, std::string>> by_node_;   // (seconds, "op name shape")
 };
 
 struct InputRef {
@@ -195,6 +204,11 @@ void GraphModel::Impl::Build(const std::vector<std::string_view>& group_data, bo
     weights = DecodeWeights(g.groups, group_data);
   } catch (const ModelError& e) {
     throw PlanError{Status(e.code(), file + ": " + e.what())};
+  }
+  const FusionCounts fused = FuseHardSwish(&g, weights);
+  if (fused.hard_swish > 0) {
+    spdlog::debug("{}: {} hard-swish activations fused, {} of them into their convolution", file, fused.hard_swish,
+                  fused.into_conv);
   }
   // Slots: one per node output the graph (or signature) refers to, at least the op's count.
   num_outputs.assign(n, 1);
@@ -589,7 +603,10 @@ Result<std::vector<at::Tensor>> GraphModel::Impl::Run(const Plan& plan,
         }
       }
       for (int slot : step.release) vals[slot] = Value();
-      if (profile) profile->Stop(node.op, device);
+      if (profile) {
+        const Value& first_output = vals[slot_base[step.node]];
+        profile->Stop(node, first_output.kind == Value::kBatched ? first_output.t : at::Tensor(), device);
+      }
     } catch (const std::exception& e) {
       return StatusFromError(NodePrefix(file, node), e);
     }

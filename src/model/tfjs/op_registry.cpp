@@ -30,6 +30,7 @@ const OpInfo* FindOp(const std::string& op) {
     RegisterImageOps(*t);
     RegisterNmsOps(*t);
     RegisterBatchNormOps(*t);
+    RegisterFusedOps(*t);
     t->Sort();
     return t;
   }();

@@ -88,6 +88,7 @@ void RegisterShapeOps(OpTable& table);
 void RegisterImageOps(OpTable& table);
 void RegisterNmsOps(OpTable& table);
 void RegisterBatchNormOps(OpTable& table);
+void RegisterFusedOps(OpTable& table);  // fusion.cpp
 
 class OpTable {
  public:

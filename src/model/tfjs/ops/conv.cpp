@@ -2,13 +2,15 @@
 // Values stay NHWC-contiguous: x.permute(0,3,1,2) is an NCHW view with channels_last strides,
 // so LibTorch's conv runs its NHWC kernels and permuting the result back costs no copy.
 // Filters are converted once at load (HWIO -> OIHW, depthwise -> grouped), fused batch norms
-// folded into them. Depthwise convolutions on CUDA are the exception (DepthwiseInNchw).
+// folded into them. Depthwise convolutions on CUDA are the exception (DepthwiseRunner).
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <optional>
 #include <string>
 
 #include "engine/gpu_runtime.h"
+#include "model/tfjs/fusion.h"
 #include "model/tfjs/op_registry.h"
 #include "model/tfjs/ops/conv_util.h"
 
@@ -73,7 +75,7 @@ namespace {
 
 using Outs = std::vector<at::Tensor>;
 
-enum class Act { kNone, kRelu, kRelu6, kElu, kLeakyRelu, kPrelu, kSigmoid, kTanh };
+enum class Act { kNone, kRelu, kRelu6, kElu, kLeakyRelu, kPrelu, kSigmoid, kTanh, kHardSwish };
 
 struct ConvState : OpState {
   bool depthwise = false;
@@ -83,17 +85,19 @@ struct ConvState : OpState {
   bool has_bn = false;
   Act act = Act::kNone;
   double alpha = 0.2;
+  float hard_swish_scale = 1.0f / 6.0f, hard_swish_offset = 3.0f;  // Act::kHardSwish (fusion.h)
   int num_args = 0;
   double epsilon = 1e-3;
   // Filled at load when the filter and extra args are constants.
-  at::Tensor weight;  // OIHW, channels_last (depthwise: plain OIHW, see DepthwiseInNchw)
+  at::Tensor weight;  // OIHW, channels_last (depthwise: plain OIHW, see DepthwiseRunner)
+  at::Tensor weight_hwc;  // depthwise: [kh, kw, C], for our GPU kernel
   at::Tensor bias;    // [O] or undefined
   at::Tensor prelu_alpha;
 };
 
 // Filter [kh, kw, I, O] (or depthwise [kh, kw, C, M]) and the fused args -> conv weight & bias.
 void ConvertFilter(const ConvState& s, const at::Tensor& filter, const std::vector<at::Tensor>& args,
-                   at::Tensor* weight, at::Tensor* bias) {
+                   at::Tensor* weight, at::Tensor* weight_hwc, at::Tensor* bias) {
   if (filter.dim() != 4) OpFail("filter must be 4-D, got " + ShapeString(filter.sizes()));
   if (!filter.is_floating_point()) OpFail("filter must be float");
   at::Tensor w;
@@ -124,9 +128,10 @@ void ConvertFilter(const ConvState& s, const at::Tensor& filter, const std::vect
     b = offset - mean * factor;
   }
   // A depthwise filter [C*M, 1, kh, kw] is laid out alike either way; plain strides let a CUDA
-  // input in NCHW pick LibTorch's own depthwise kernel (DepthwiseInNchw).
+  // input in NCHW pick LibTorch's own depthwise kernel (DepthwiseRunner).
   *weight = s.depthwise ? w : w.contiguous(at::MemoryFormat::ChannelsLast);
-  *bias = b;
+  if (s.depthwise) *weight_hwc = w.reshape({w.size(0), w.size(2), w.size(3)}).permute({1, 2, 0}).contiguous();
+  *bias = b.defined() ? b.contiguous() : b;
 }
 
 std::unique_ptr<OpState> PrepareConv(const NodeDef& node, const std::vector<const at::Tensor*>& st) {
@@ -170,6 +175,12 @@ std::unique_ptr<OpState> PrepareConv(const NodeDef& node, const std::vector<cons
       Fail(StatusCode::kCorrupt, "fused conv has fewer inputs than its fused ops need");
     }
   }
+  if (const AttrValue* hard_swish = node.FindAttr(kHardSwishAttr)) {  // fusion.cpp folded it in
+    if (s->act != Act::kNone || hard_swish->list_f.size() != 2) Fail(StatusCode::kCorrupt, "malformed fused hard-swish");
+    s->act = Act::kHardSwish;
+    s->hard_swish_scale = static_cast<float>(hard_swish->list_f[0]);
+    s->hard_swish_offset = static_cast<float>(hard_swish->list_f[1]);
+  }
   // Convert the filter now when it and the epilogue args are constants.
   const int n_args = (s->has_bias ? 1 : 0) + (s->has_bn ? 4 : 0);
   bool all_static = st.size() >= static_cast<size_t>(2 + n_args) && st[1] != nullptr;
@@ -180,7 +191,7 @@ std::unique_ptr<OpState> PrepareConv(const NodeDef& node, const std::vector<cons
   }
   if (all_static) {
     try {
-      ConvertFilter(*s, *st[1], args, &s->weight, &s->bias);
+      ConvertFilter(*s, *st[1], args, &s->weight, &s->weight_hwc, &s->bias);
     } catch (const ModelError& e) {
       Fail(StatusCode::kCorrupt, e.what());
     }
@@ -195,8 +206,8 @@ std::unique_ptr<OpState> PrepareConv(const NodeDef& node, const std::vector<cons
 // plans each new shape on first use: ~0.17 s per layer, 4.5 s for CenterNet's 26 at every new
 // batch size (H100, cuDNN 9, MEDIADEX_PROFILE_OPS=1; docs/performance.md). LibTorch's own
 // kernel wants NCHW: two layout copies per layer. So by default our own NHWC kernel
-// (engine::DepthwiseConv2dNhwc) runs them; MEDIADEX_DEPTHWISE=torch|cudnn picks the others,
-// to compare.
+// (engine::DepthwiseConv2dNhwc), with the activation as its epilogue, runs them;
+// MEDIADEX_DEPTHWISE=torch|cudnn picks the others, to compare.
 enum class DepthwiseBy { kOurs, kTorchNchw, kConv2d };  // kConv2d: at::conv2d as is (cuDNN on CUDA)
 
 DepthwiseBy DepthwiseRunner(const at::Tensor& x, const at::Tensor& weight, int64_t groups) {
@@ -205,55 +216,34 @@ DepthwiseBy DepthwiseRunner(const at::Tensor& x, const at::Tensor& weight, int64
     return std::string(env != nullptr ? env : "ours");
   }();
   if (groups <= 1 || !x.is_cuda() || chosen == "cudnn") return DepthwiseBy::kConv2d;
-  const bool ours = chosen != "torch" && engine::HasDepthwiseKernel() && weight.size(0) == groups &&
+  const bool ours = chosen != "torch" && engine::HasCudaKernels() && weight.size(0) == groups &&
                     weight.size(1) == 1 && weight.scalar_type() == at::kFloat;
   return ours ? DepthwiseBy::kOurs : DepthwiseBy::kTorchNchw;
 }
 
-// NHWC conv through the channels_last NCHW view. `weight` is OIHW.
-at::Tensor ConvNhwc(at::Tensor x, const at::Tensor& weight, const at::Tensor& bias, const Window2d& w,
-                    int64_t groups) {
-  if (x.dim() != 4) OpFail("input must be 4-D NHWC, got " + ShapeString(x.sizes()));
-  if (!x.is_floating_point()) OpFail("input must be float");
-  x = x.to(at::kFloat).contiguous();
-  const int64_t kh = weight.size(2), kw = weight.size(3);
-  if (x.size(3) != weight.size(1) * groups) {
-    OpFail("input has " + std::to_string(x.size(3)) + " channels, filter expects " +
-           std::to_string(weight.size(1) * groups));
+// The activation as our kernels' epilogue, where they have it.
+std::optional<engine::Epilogue> AsEpilogue(const ConvState& s) {
+  using Kind = engine::Epilogue::Kind;
+  switch (s.act) {
+    case Act::kNone: return engine::Epilogue{};
+    case Act::kRelu: return engine::Epilogue{Kind::kRelu};
+    case Act::kRelu6: return engine::Epilogue{Kind::kRelu6};
+    case Act::kHardSwish: return engine::Epilogue{Kind::kHardSwish, s.hard_swish_scale, s.hard_swish_offset};
+    default: return std::nullopt;
   }
-  Pads p = ComputePads(w, x.size(1), x.size(2), kh, kw);
-  int64_t ph = 0, pw = 0;
-  if (p.top == p.bottom && p.left == p.right) {
-    ph = p.top;
-    pw = p.left;
-  } else {  // TF SAME puts the odd pixel at bottom/right: pad explicitly (NHWC stays contiguous)
-    x = at::constant_pad_nd(x, {0, 0, p.left, p.right, p.top, p.bottom}, 0);
-  }
-  const int64_t eff_h = (kh - 1) * w.dilation_h + 1, eff_w = (kw - 1) * w.dilation_w + 1;
-  if (x.size(1) + 2 * ph < eff_h || x.size(2) + 2 * pw < eff_w) {
-    OpFail("input " + ShapeString(x.sizes()) + " is smaller than the kernel");
-  }
-  const DepthwiseBy depthwise = DepthwiseRunner(x, weight, groups);
-  if (depthwise == DepthwiseBy::kOurs) {
-    return engine::DepthwiseConv2dNhwc(x, weight.contiguous(), bias.defined() ? bias.to(at::kFloat).contiguous() : bias,
-                                       w.stride_h, w.stride_w, ph, pw, w.dilation_h, w.dilation_w);
-  }
-  at::Tensor nchw = x.permute({0, 3, 1, 2});
-  if (depthwise == DepthwiseBy::kTorchNchw) nchw = nchw.contiguous();
-  at::Tensor y = at::conv2d(nchw, weight, bias, {w.stride_h, w.stride_w}, {ph, pw}, {w.dilation_h, w.dilation_w}, groups);
-  return y.permute({0, 2, 3, 1}).contiguous();
 }
 
-at::Tensor ApplyAct(at::Tensor y, Act act, double alpha, const at::Tensor& prelu) {
-  switch (act) {
+at::Tensor ApplyAct(at::Tensor y, const ConvState& s, const at::Tensor& prelu) {
+  switch (s.act) {
     case Act::kNone: return y;
     case Act::kRelu: return y.relu_();
     case Act::kRelu6: return y.clamp_(0, 6);
     case Act::kElu: return at::elu_(y);
-    case Act::kLeakyRelu: return at::where(y > 0, y, y * alpha);
+    case Act::kLeakyRelu: return at::where(y > 0, y, y * s.alpha);
     case Act::kPrelu: return at::where(y < 0, y * prelu, y);
     case Act::kSigmoid: return y.sigmoid_();
     case Act::kTanh: return y.tanh_();
+    case Act::kHardSwish: return HardSwish(y, s.hard_swish_scale, s.hard_swish_offset, /*in_place=*/true);
   }
   return y;
 }
@@ -261,27 +251,55 @@ at::Tensor ApplyAct(at::Tensor y, Act act, double alpha, const at::Tensor& prelu
 Outs OpConv(OpCtx& c) {
   const auto& s = static_cast<const ConvState&>(*c.state);
   NeedInputs(c, 2);
-  at::Tensor weight = s.weight, bias = s.bias;
+  at::Tensor weight = s.weight, weight_hwc = s.weight_hwc, bias = s.bias;
   const int n_args = (s.has_bias ? 1 : 0) + (s.has_bn ? 4 : 0);
   if (!weight.defined()) {  // filter computed at run time
     NeedInputs(c, 2 + n_args);
     std::vector<at::Tensor> args(c.in.begin() + 2, c.in.begin() + 2 + n_args);
-    ConvertFilter(s, c.in[1], args, &weight, &bias);
+    ConvertFilter(s, c.in[1], args, &weight, &weight_hwc, &bias);
   }
-  const at::Tensor& x = c.in[0];
-  int64_t groups = 1;
-  if (s.depthwise) {
-    if (x.dim() != 4) OpFail("input must be 4-D NHWC, got " + ShapeString(x.sizes()));
-    groups = x.size(3);
-    if (groups < 1 || weight.size(0) % groups != 0) OpFail("depthwise filter does not match input channels");
-  }
-  at::Tensor y = ConvNhwc(x, weight, bias, s.window, groups);
   at::Tensor prelu = s.prelu_alpha;
   if (s.act == Act::kPrelu && !prelu.defined()) {
     NeedInputs(c, 3 + n_args);
     prelu = c.in[2 + n_args];
   }
-  return {ApplyAct(y, s.act, s.alpha, prelu)};
+  // NHWC conv through the channels_last NCHW view. `weight` is OIHW.
+  at::Tensor x = c.in[0];
+  if (x.dim() != 4) OpFail("input must be 4-D NHWC, got " + ShapeString(x.sizes()));
+  if (!x.is_floating_point()) OpFail("input must be float");
+  x = x.to(at::kFloat).contiguous();
+  const int64_t groups = s.depthwise ? x.size(3) : 1;
+  if (groups < 1 || weight.size(0) % groups != 0 || x.size(3) != weight.size(1) * groups) {
+    OpFail("input has " + std::to_string(x.size(3)) + " channels, filter expects " +
+           std::to_string(s.depthwise ? weight.size(0) : weight.size(1)));
+  }
+  const Window2d& w = s.window;
+  const int64_t kh = weight.size(2), kw = weight.size(3);
+  const Pads p = ComputePads(w, x.size(1), x.size(2), kh, kw);
+  const int64_t eff_h = (kh - 1) * w.dilation_h + 1, eff_w = (kw - 1) * w.dilation_w + 1;
+  if (x.size(1) + p.top + p.bottom < eff_h || x.size(2) + p.left + p.right < eff_w) {
+    OpFail("input " + ShapeString(x.sizes()) + " is smaller than the kernel");
+  }
+  const DepthwiseBy depthwise = DepthwiseRunner(x, weight, groups);
+  if (depthwise == DepthwiseBy::kOurs) {
+    const std::optional<engine::Epilogue> epilogue = AsEpilogue(s);
+    const engine::DepthwiseWindow window{w.stride_h, w.stride_w, w.dilation_h, w.dilation_w,
+                                         p.top,      p.bottom,   p.left,       p.right};
+    at::Tensor y = engine::DepthwiseConv2dNhwc(x, weight_hwc, bias.defined() ? bias.to(at::kFloat) : bias, window,
+                                               epilogue.value_or(engine::Epilogue{}));
+    return {epilogue ? y : ApplyAct(y, s, prelu)};
+  }
+  int64_t ph = 0, pw = 0;
+  if (p.top == p.bottom && p.left == p.right) {
+    ph = p.top;
+    pw = p.left;
+  } else {  // TF SAME puts the odd pixel at bottom/right: pad explicitly (NHWC stays contiguous)
+    x = at::constant_pad_nd(x, {0, 0, p.left, p.right, p.top, p.bottom}, 0);
+  }
+  at::Tensor nchw = x.permute({0, 3, 1, 2});
+  if (depthwise == DepthwiseBy::kTorchNchw) nchw = nchw.contiguous();
+  at::Tensor y = at::conv2d(nchw, weight, bias, {w.stride_h, w.stride_w}, {ph, pw}, {w.dilation_h, w.dilation_w}, groups);
+  return {ApplyAct(y.permute({0, 2, 3, 1}).contiguous(), s, prelu)};
 }
 
 // Conv2DBackpropInput(output_shape, filter [kh,kw,O,I], dy): the transposed convolution.

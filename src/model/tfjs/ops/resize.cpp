@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "engine/gpu_runtime.h"
+
 namespace mediadex::model::tfjs {
 namespace {
 
@@ -74,6 +76,11 @@ torch::Tensor ResizeBilinearNhwc(const torch::Tensor& x_in, int64_t out_h, int64
   const at::Tensor x = x_in.is_floating_point() ? x_in : x_in.to(at::kFloat);
   const Tables tables = TablesFor(x.size(1), x.size(2), out_h, out_w, align_corners, half_pixel_centers,
                                   x.device(), x.scalar_type());
+  if (x.is_cuda() && x.scalar_type() == at::kFloat && x.is_contiguous() && engine::HasCudaKernels()) {
+    // One kernel of ours, the same arithmetic in the same order as the ops below.
+    return engine::ResizeBilinearNhwc(x, engine::ResizeTaps{tables.ylo, tables.yhi, tables.xlo, tables.xhi,
+                                                            tables.wy.reshape({out_h}), tables.wx.reshape({out_w})});
+  }
   const at::Tensor top = x.index_select(1, tables.ylo);
   const at::Tensor bottom = x.index_select(1, tables.yhi);
   const at::Tensor tl = top.index_select(2, tables.xlo), tr = top.index_select(2, tables.xhi);
