@@ -29,7 +29,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader | 
 echo "== model-only"
 # fp32, fp16, and fp32 with depthwise convolutions on LibTorch's NCHW kernel and on cuDNN (to
 # compare with mediadex's own kernel, the default).
-[ "${SKIP_MODEL_ONLY:-0}" = 1 ] || for p in fp32 fp16 fp32:torch fp32:cudnn; do
+[ "${SKIP_MODEL_ONLY:-0}" = 1 ] || for p in ${MODEL_VARIANTS:-fp32 fp16 fp32:torch fp32:cudnn}; do
   MEDIADEX_DEPTHWISE=$([ "${p#*:}" != "$p" ] && echo "${p#*:}" || echo ours) \
     "$BUILD/bench/detect_bench" --photos "$PHOTOS" --model models/centernet.json --device cuda \
     --precision "${p%%:*}" --batch-sizes 1,8,64,256 --seconds 4 | sed "s/^{/{\"variant\":\"$p\",/" | tee -a "$RESULTS/model_only.jsonl"
