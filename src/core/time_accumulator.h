@@ -6,9 +6,11 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <mutex>
 
 namespace mediadex {
 
@@ -21,6 +23,31 @@ struct TimeAccumulator {
   }
   double seconds() const { return static_cast<double>(micros.load()) / 1e6; }
   void Reset() { micros = 0; }
+};
+
+// The first and last of moments given from any thread, in seconds (-v: when threads of one
+// stage ran out of work). 0 and 0 until one is given.
+class FirstAndLast {
+ public:
+  void Add(double seconds) {
+    std::lock_guard<std::mutex> lock(mu_);
+    first_ = count_ == 0 ? seconds : std::min(first_, seconds);
+    last_ = count_ == 0 ? seconds : std::max(last_, seconds);
+    ++count_;
+  }
+  double first() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return first_;
+  }
+  double last() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return last_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  double first_ = 0, last_ = 0;  // GUARDED_BY(mu_)
+  int64_t count_ = 0;            // GUARDED_BY(mu_)
 };
 
 // A CPU-time clock in microseconds (0 where the clock is missing).

@@ -445,6 +445,10 @@ std::vector<Result<RgbImage>> GpuJpegDecoder::Decode(const std::vector<Input>& i
       results[batch[k]] = std::move(image);
     }
     d.decode_s += seconds_since(start);
+    if (d.batches == 0) {  // where a cold start goes (-v)
+      spdlog::debug("{}: first nvJPEG batch, {} files: setting up {:.3f} s, waiting {:.3f} s, queueing the decode {:.3f} s",
+                    d.device.name, n, d.setup_s, d.wait_s, d.decode_s);
+    }
     d.files += n;
     ++d.batches;
   });

@@ -309,7 +309,8 @@ class IndexRun {
       }
       for (auto& t : uploaders) t.join();
       for (auto& queue : decoded_) queue->Close();
-      spdlog::debug("every file decoded {:.2f} s into the run", Since(start_));
+      spdlog::debug("every file decoded {:.2f} s into the run; CPU decoders out of work {:.2f} to {:.2f} s into it",
+                    Since(start_), cpu_decoders_done_.first(), cpu_decoders_done_.last());
     });
     // One inference worker per detector (a GPU each, or CPU workers sharing one detector);
     // this thread is the first.
@@ -436,6 +437,7 @@ class IndexRun {
       Inbox(lane).Push(std::move(jpeg->item));
       decode_time_.Add(start);
     }
+    cpu_decoders_done_.Add(Since(start_));
   }
 
   WorkItem DecodeImageFile(const catalog::MediaRow& row, const model::Detector& detector) {
@@ -651,7 +653,10 @@ class IndexRun {
       const auto waiting = Clock::now();
       std::vector<CheckedJpeg> batch = checked.PopBatch(static_cast<size_t>(batch_size_), std::chrono::milliseconds(2));
       gpu_phases_.starved.Add(waiting);
-      if (batch.empty()) break;
+      if (batch.empty()) {
+        spdlog::debug("{}: nvJPEG worker out of JPEGs {:.2f} s into the run", detector.device().name, Since(start_));
+        break;
+      }
       if (Cancelled()) {  // not analysed: they stay pending for the next run
         for (CheckedJpeg& jpeg : batch) ReleaseBytes(&jpeg.bytes);
         continue;
@@ -670,7 +675,8 @@ class IndexRun {
       auto phase = Clock::now();
       gpu_phases_.nvjpeg.Add(start);
       if (!first_nvjpeg_batch_logged_.exchange(true)) {
-        spdlog::debug("{}: first nvJPEG batch decoded {:.2f} s into the run", detector.device().name, Since(start_));
+        spdlog::debug("{}: first nvJPEG batch ({} files, taken {:.2f} s into the run) decoded {:.2f} s into the run",
+                      detector.device().name, fit, std::chrono::duration<double>(start - start_).count(), Since(start_));
       }
       std::vector<bool> done(batch.size(), false);
       for (size_t k = 0; k < fit; ++k) {
@@ -1025,6 +1031,7 @@ class IndexRun {
   std::atomic<bool> stop_{false};
   std::atomic<bool> retried_{false};
   std::atomic<bool> first_nvjpeg_batch_logged_{false};
+  FirstAndLast cpu_decoders_done_;  // when CPU decoders ran out of files (-v)
   int64_t process_cpu_at_start_ = 0;
   std::mutex videos_mu_;
   std::unordered_map<int64_t, VideoAccumulator> videos_;  // GUARDED_BY(videos_mu_)
