@@ -11,8 +11,10 @@
 namespace mediadex {
 namespace {
 
+// A file of the test's own: ctest -j runs the tests of this file in parallel processes.
 std::string WriteConfig(const std::string& text) {
-  auto path = std::filesystem::temp_directory_path() / "mediadex_config_test.conf";
+  const std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  auto path = std::filesystem::temp_directory_path() / ("mediadex_config_test." + test + ".conf");
   std::ofstream(path) << text;
   return path.string();
 }
