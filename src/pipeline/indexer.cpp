@@ -8,6 +8,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <future>
 #include <map>
 #include <mutex>
 #include <new>
@@ -293,13 +295,23 @@ class IndexRun {
     std::thread writer([&] { WriterLoop(); });
     std::vector<std::thread> decoders;
     for (int i = 0; i < decoders_allowed_; ++i) decoders.emplace_back([this, i] { DecodeLoop(i); });
-    for (const auto& plan : gpu_plans_) decoders.emplace_back([this, &plan] { GpuDecodeLoop(plan); });
+    // nvJPEG's threads say when they have decoded their last JPEG, then stop nvJPEG (its CUDA
+    // context takes ~0.2 s to go) while the last batches run through the detector.
+    std::vector<std::promise<void>> gpu_decoding_done(gpu_plans_.size());
+    std::vector<std::thread> gpu_decoders;
+    for (size_t i = 0; i < gpu_plans_.size(); ++i) {
+      gpu_decoders.emplace_back([this, &plan = gpu_plans_[i], &done = gpu_decoding_done[i]] {
+        const auto stopping = GpuDecodeLoop(plan, [&done] { done.set_value(); });
+        spdlog::debug("{}: nvJPEG stopped in {:.2f} s, off the run's path", plan.detector->device().name, stopping);
+      });
+    }
     std::vector<std::thread> uploaders;
     for (size_t lane = 0; lane < lanes_.size(); ++lane) {
       if (uploads_[lane]) uploaders.emplace_back([this, lane] { UploadLoop(lane); });
     }
     std::thread closer([&] {
       for (auto& t : decoders) t.join();
+      for (auto& done : gpu_decoding_done) done.get_future().wait();
       retried_ = true;
       while (auto row = retry_.PopFor(std::chrono::milliseconds(0))) {
         Inbox(0).Push(DecodeImageFile(*row, *lanes_.front()));
@@ -323,6 +335,7 @@ class IndexRun {
     closer.join();
     results_.Close();
     writer.join();
+    for (auto& t : gpu_decoders) t.join();
 
     summary->done = committed_done_;
     summary->failed = committed_failed_;
@@ -561,7 +574,9 @@ class IndexRun {
   // hardware decoder serves a call at a time, so the feeders read, hash and check the next
   // files meanwhile: the decoder never waits for files. If nvJPEG cannot start, --decode
   // auto leaves the JPEGs to the CPU decoders; --decode gpu fails the run.
-  void GpuDecodeLoop(const GpuDecodePlan& plan) {
+  // Calls `decoded_all` once no JPEG is left for its GPU (also when nvJPEG did not start), then
+  // stops nvJPEG there; returns the seconds that took.
+  double GpuDecodeLoop(const GpuDecodePlan& plan, const std::function<void()>& decoded_all) {
     const engine::DeviceInfo& device = plan.detector->device();
     BoundedQueue<CheckedJpeg>& checked = *checked_[LaneOf(plan.detector)];
     std::vector<std::unique_ptr<engine::GpuJpegDecoder>> decoders;  // the workers', then the feeders'
@@ -583,7 +598,8 @@ class IndexRun {
         } else {
           spdlog::info("{}: JPEGs are decoded on the CPU ({})", device.name, first.status().message());
         }
-        return;
+        decoded_all();
+        return 0;
       }
       decoders.insert(decoders.begin(), std::move(first).value());
       gpu_workers_started_ += plan.workers;
@@ -607,6 +623,10 @@ class IndexRun {
       });
     }
     for (auto& t : threads) t.join();
+    decoded_all();
+    const auto stopping = Clock::now();
+    decoders.clear();
+    return std::chrono::duration<double>(Clock::now() - stopping).count();
   }
 
   // A feeder: takes the next JPEG, reads and checks it, and hands it to the workers if nvJPEG
