@@ -49,8 +49,9 @@ namespace mediadex::engine {
 // current stream.
 at::Tensor Upright(const DevicePixels& pixels);
 
-// Where each output pixel of a bilinear resize reads the upright photo (two rows, two columns
-// and the weights of the second), on the pixels' GPU. model/centernet_detector.cpp makes them.
+// Where each output pixel of a bilinear resize reads its source (two rows, two columns and the
+// weights of the second), on the source's GPU: the upright photo (model/centernet_detector.cpp
+// makes these) or a network's activations (model/tfjs/ops/resize.cpp).
 struct ResizeTaps {
   at::Tensor rows_lo, rows_hi, cols_lo, cols_hi;  // int64 [out_height] or [out_width]
   at::Tensor row_weight, col_weight;               // float, the same lengths

@@ -6,7 +6,7 @@
 // neighbouring output pixels of one row, and loads each input pixel of its window once for all
 // P of them. Square 3x3 and 5x5 windows at stride 1 or 2 (every depthwise layer of the
 // MobileNets) have kernels unrolled for their shape; other windows take a generic kernel.
-// Sums run bias first, then taps row by row, as TF's kernel adds them.
+// Every kernel sums bias first, then the taps row by row, so all give the same bits.
 
 namespace mediadex::engine::cuda {
 namespace {
