@@ -36,6 +36,21 @@ void WaitUntilWritten(const DevicePixels& pixels) {
   pixels.written->block(c10::impl::getDeviceGuardImpl(device.type())->getStream(device));
 }
 
+#if defined(MEDIADEX_WITH_CUDA)
+cuda::ResizeTable TableOf(const ResizeTaps& taps) {
+  cuda::ResizeTable table;
+  table.rows_lo = taps.rows_lo.data_ptr<int64_t>();
+  table.rows_hi = taps.rows_hi.data_ptr<int64_t>();
+  table.cols_lo = taps.cols_lo.data_ptr<int64_t>();
+  table.cols_hi = taps.cols_hi.data_ptr<int64_t>();
+  table.row_weight = taps.row_weight.data_ptr<float>();
+  table.col_weight = taps.col_weight.data_ptr<float>();
+  table.out_height = taps.rows_lo.numel();
+  table.out_width = taps.cols_lo.numel();
+  return table;
+}
+#endif
+
 }  // namespace
 
 at::Tensor Upright(const DevicePixels& pixels) {
@@ -61,22 +76,14 @@ at::Tensor ResizeBilinear(const DevicePixels& pixels, const ResizeTaps& taps) {
   }
   c10::cuda::CUDAGuard guard(hwc.device());
   WaitUntilWritten(pixels);
-  const int64_t out_height = taps.rows_lo.numel(), out_width = taps.cols_lo.numel();
-  at::Tensor out = at::empty({out_height, out_width, 3}, hwc.options().dtype(at::kFloat));
+  at::Tensor out = at::empty({taps.rows_lo.numel(), taps.cols_lo.numel(), 3}, hwc.options().dtype(at::kFloat));
   cuda::ResizeJob job;
   job.pixels = hwc.data_ptr<uint8_t>();
   job.height = hwc.size(0);
   job.width = hwc.size(1);
   job.orientation = pixels.orientation;
-  job.rows_lo = taps.rows_lo.data_ptr<int64_t>();
-  job.rows_hi = taps.rows_hi.data_ptr<int64_t>();
-  job.cols_lo = taps.cols_lo.data_ptr<int64_t>();
-  job.cols_hi = taps.cols_hi.data_ptr<int64_t>();
-  job.row_weight = taps.row_weight.data_ptr<float>();
-  job.col_weight = taps.col_weight.data_ptr<float>();
+  job.table = TableOf(taps);
   job.out = out.data_ptr<float>();
-  job.out_height = out_height;
-  job.out_width = out_width;
   const cudaError_t error = cuda::LaunchResizeBilinear(job, c10::cuda::getCurrentCUDAStream(hwc.device().index()));
   if (error != cudaSuccess) throw std::runtime_error(std::string("GPU resize: ") + cudaGetErrorString(error));
   return out;
@@ -166,23 +173,15 @@ at::Tensor ResizeBilinearNhwc(const at::Tensor& x, const ResizeTaps& taps) {
   if (x.dim() != 4) throw std::invalid_argument(std::string(kWhat) + ": expected NHWC input");
   CheckFloatsOnGpu(kWhat, {&x, &taps.row_weight, &taps.col_weight}, x);
   c10::cuda::CUDAGuard guard(x.device());
-  const int64_t out_height = taps.rows_lo.numel(), out_width = taps.cols_lo.numel();
-  at::Tensor out = at::empty({x.size(0), out_height, out_width, x.size(3)}, x.options());
+  at::Tensor out = at::empty({x.size(0), taps.rows_lo.numel(), taps.cols_lo.numel(), x.size(3)}, x.options());
   cuda::TensorResizeJob job;
   job.in = x.data_ptr<float>();
   job.batch = x.size(0);
   job.height = x.size(1);
   job.width = x.size(2);
   job.channels = x.size(3);
-  job.rows_lo = taps.rows_lo.data_ptr<int64_t>();
-  job.rows_hi = taps.rows_hi.data_ptr<int64_t>();
-  job.cols_lo = taps.cols_lo.data_ptr<int64_t>();
-  job.cols_hi = taps.cols_hi.data_ptr<int64_t>();
-  job.row_weight = taps.row_weight.data_ptr<float>();
-  job.col_weight = taps.col_weight.data_ptr<float>();
+  job.table = TableOf(taps);
   job.out = out.data_ptr<float>();
-  job.out_height = out_height;
-  job.out_width = out_width;
   CheckLaunch(kWhat, cuda::LaunchResizeBilinearNhwc(job, CurrentStream(x)));
   return out;
 #else

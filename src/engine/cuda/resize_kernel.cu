@@ -25,17 +25,18 @@ __device__ __forceinline__ const uint8_t* StoredPixel(const ResizeJob& job, int6
 
 // One thread per output pixel; blockIdx.y is the output row.
 __global__ void ResizeBilinearKernel(ResizeJob job) {
+  const ResizeTable& table = job.table;
   const int64_t x = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
   const int64_t y = blockIdx.y;
-  if (x >= job.out_width) return;
-  const int64_t top = job.rows_lo[y], bottom = job.rows_hi[y];
-  const int64_t left = job.cols_lo[x], right = job.cols_hi[x];
-  const float wy = job.row_weight[y], wx = job.col_weight[x];
+  if (x >= table.out_width) return;
+  const int64_t top = table.rows_lo[y], bottom = table.rows_hi[y];
+  const int64_t left = table.cols_lo[x], right = table.cols_hi[x];
+  const float wy = table.row_weight[y], wx = table.col_weight[x];
   const uint8_t* tl = StoredPixel(job, top, left);
   const uint8_t* tr = StoredPixel(job, top, right);
   const uint8_t* bl = StoredPixel(job, bottom, left);
   const uint8_t* br = StoredPixel(job, bottom, right);
-  float* o = job.out + (y * job.out_width + x) * 3;
+  float* o = job.out + (y * table.out_width + x) * 3;
   for (int c = 0; c < 3; ++c) {
     const float t = float(tl[c]) + (float(tr[c]) - float(tl[c])) * wx;
     const float b = float(bl[c]) + (float(br[c]) - float(bl[c])) * wx;
@@ -46,21 +47,22 @@ __global__ void ResizeBilinearKernel(ResizeJob job) {
 // One thread per V channels of an output pixel (16-byte loads where the channels allow).
 template <int V>
 __global__ void ResizeBilinearNhwcKernel(TensorResizeJob job) {
+  const ResizeTable& table = job.table;
   const int64_t groups = job.channels / V;
   int64_t index = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-  if (index >= job.batch * job.out_height * job.out_width * groups) return;
+  if (index >= job.batch * table.out_height * table.out_width * groups) return;
   const int64_t c = (index % groups) * V;
   index /= groups;
-  const int64_t x = index % job.out_width;
-  index /= job.out_width;
-  const int64_t y = index % job.out_height;
-  const int64_t n = index / job.out_height;
-  const float wy = job.row_weight[y], wx = job.col_weight[x];
+  const int64_t x = index % table.out_width;
+  index /= table.out_width;
+  const int64_t y = index % table.out_height;
+  const int64_t n = index / table.out_height;
+  const float wy = table.row_weight[y], wx = table.col_weight[x];
   const float* image = job.in + n * job.height * job.width * job.channels + c;
-  const float* top = image + job.rows_lo[y] * job.width * job.channels;
-  const float* bottom = image + job.rows_hi[y] * job.width * job.channels;
-  const int64_t left = job.cols_lo[x] * job.channels, right = job.cols_hi[x] * job.channels;
-  float* o = job.out + ((n * job.out_height + y) * job.out_width + x) * job.channels + c;
+  const float* top = image + table.rows_lo[y] * job.width * job.channels;
+  const float* bottom = image + table.rows_hi[y] * job.width * job.channels;
+  const int64_t left = table.cols_lo[x] * job.channels, right = table.cols_hi[x] * job.channels;
+  float* o = job.out + ((n * table.out_height + y) * table.out_width + x) * job.channels + c;
   float tl[V], tr[V], bl[V], br[V];
   if constexpr (V == 4) {
     *reinterpret_cast<float4*>(tl) = *reinterpret_cast<const float4*>(top + left);
@@ -87,11 +89,11 @@ __global__ void ResizeBilinearNhwcKernel(TensorResizeJob job) {
 }  // namespace
 
 cudaError_t LaunchResizeBilinearNhwc(const TensorResizeJob& job, cudaStream_t stream) {
-  if (job.batch <= 0 || job.out_height <= 0 || job.out_width <= 0 || job.channels <= 0) return cudaSuccess;
+  if (job.batch <= 0 || job.table.out_height <= 0 || job.table.out_width <= 0 || job.channels <= 0) return cudaSuccess;
   constexpr int kThreads = 256;
   const bool vectors = job.channels % 4 == 0 && reinterpret_cast<uintptr_t>(job.in) % 16 == 0 &&
                        reinterpret_cast<uintptr_t>(job.out) % 16 == 0;
-  const int64_t threads = job.batch * job.out_height * job.out_width * (vectors ? job.channels / 4 : job.channels);
+  const int64_t threads = job.batch * job.table.out_height * job.table.out_width * (vectors ? job.channels / 4 : job.channels);
   const unsigned blocks = static_cast<unsigned>((threads + kThreads - 1) / kThreads);
   if (vectors) {
     ResizeBilinearNhwcKernel<4><<<blocks, kThreads, 0, stream>>>(job);
@@ -102,9 +104,10 @@ cudaError_t LaunchResizeBilinearNhwc(const TensorResizeJob& job, cudaStream_t st
 }
 
 cudaError_t LaunchResizeBilinear(const ResizeJob& job, cudaStream_t stream) {
-  if (job.out_height <= 0 || job.out_width <= 0) return cudaSuccess;
+  if (job.table.out_height <= 0 || job.table.out_width <= 0) return cudaSuccess;
   constexpr unsigned kThreads = 128;
-  const dim3 grid(static_cast<unsigned>((job.out_width + kThreads - 1) / kThreads), static_cast<unsigned>(job.out_height));
+  const dim3 grid(static_cast<unsigned>((job.table.out_width + kThreads - 1) / kThreads),
+                  static_cast<unsigned>(job.table.out_height));
   ResizeBilinearKernel<<<grid, kThreads, 0, stream>>>(job);
   return cudaGetLastError();
 }
