@@ -295,8 +295,9 @@ class IndexRun {
     std::thread writer([&] { WriterLoop(); });
     std::vector<std::thread> decoders;
     for (int i = 0; i < decoders_allowed_; ++i) decoders.emplace_back([this, i] { DecodeLoop(i); });
-    // nvJPEG's threads say when they have decoded their last JPEG, then stop nvJPEG (its CUDA
-    // context takes ~0.2 s to go) while the last batches run through the detector.
+    // nvJPEG's threads say when they have decoded their last JPEG, then stop nvJPEG while the
+    // last batches run through the detector: on the run's path, stopping it (its CUDA context)
+    // took the last 0.2-0.3 s of a 3 s run (docs/performance.md).
     std::vector<std::promise<void>> gpu_decoding_done(gpu_plans_.size());
     std::vector<std::thread> gpu_decoders;
     for (size_t i = 0; i < gpu_plans_.size(); ++i) {
