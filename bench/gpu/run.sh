@@ -13,6 +13,9 @@
 #   5. with several GPUs: the same end to end on every GPU (--device cuda);
 #   6. with LONG_N set: --decode auto in fp32 and fp16 over LONG_N JPEGs, where the first
 #      forward pass (its warm-up) weighs less.
+# Environment: SKIP_MODEL_ONLY, SKIP_DECODE, SKIP_PROFILE (=1 skips that part); MODEL_VARIANTS
+# (model-only runs, PRECISION[:DEPTHWISE]); BESIDE (nvJPEG beside the network,
+# CONTEXT:WORKERS[:VAR=VALUE,...]); PROFILE_DEPTHWISE; E2E (below); LONG_N.
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build-cuda}
@@ -81,8 +84,7 @@ index() {
     echo "!! $3: ${failed:-no summary: the run did not finish} files failed; this figure does not count"
     grep -m5 -E "^\[(warning|error)\]|what\(\)" "$RESULTS/index-$3.txt"
   fi
-  grep -E "CUDA Graph|nvJPEG on|eager forward|warmed up|every file decoded|nvJPEG feeders|nvJPEG worker|nvJPEG batch|CPU decodes|CPU time used|uploads;|images detected|waited|blocking sync|keep spinning" "$RESULTS/index-$3.txt" | sort | uniq -c
-  grep -E "nvJPEG memory" "$RESULTS/index-$3.txt"
+  grep -E "CUDA Graph|nvJPEG on|eager forward|warmed up|every file decoded|nvJPEG feeders|nvJPEG worker|nvJPEG batch|nvJPEG stopped|CPU decodes|CPU time used|uploads;|images detected|waited|blocking sync|keep spinning" "$RESULTS/index-$3.txt" | sort | uniq -c
   # What was found, to tell runs that differ in speed from runs that differ in answers.
   python3 -c "import sqlite3; print('detections: %d, scores summed: %.2f' % sqlite3.connect('/tmp/gpu.db').execute('SELECT count(*), coalesce(sum(score), 0) FROM detections').fetchone())"
   awk '$1 ~ /^[0-9]+$/ { n++; s += $2 } END { if (n) printf "GPU SM utilisation: mean %.0f%% over %d samples\n", s / n, n }' "$RESULTS/dmon-$3.txt"
