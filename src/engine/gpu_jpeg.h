@@ -63,7 +63,7 @@ class GpuJpegDecoder {
     BackgroundStart& operator=(const BackgroundStart&) = delete;
 
    private:
-    int device_index_;
+    [[maybe_unused]] int device_index_;  // read by the CUDA build's destructor
   };
   [[nodiscard]] static std::unique_ptr<BackgroundStart> StartInBackground(const DeviceInfo& device);
   // A decoder for another thread on the same GPU, sharing this one's nvJPEG context.
