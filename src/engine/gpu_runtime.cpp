@@ -37,6 +37,22 @@ void WaitUntilWritten(const DevicePixels& pixels) {
 }
 
 #if defined(MEDIADEX_WITH_CUDA)
+// Each of our network kernels reads and writes contiguous float32 on one GPU.
+void CheckFloatsOnGpu(const char* what, std::initializer_list<const at::Tensor*> tensors, const at::Tensor& first) {
+  for (const at::Tensor* t : tensors) {
+    if (!t->defined()) continue;
+    if (!t->is_cuda() || !t->is_contiguous() || t->scalar_type() != at::kFloat || t->device() != first.device()) {
+      throw std::invalid_argument(std::string(what) + ": expected contiguous float32 tensors on one GPU");
+    }
+  }
+}
+
+void CheckLaunch(const char* what, cudaError_t error) {
+  if (error != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(error));
+}
+
+cudaStream_t CurrentStream(const at::Tensor& t) { return c10::cuda::getCurrentCUDAStream(t.device().index()); }
+
 cuda::ResizeTable TableOf(const ResizeTaps& taps) {
   cuda::ResizeTable table;
   table.rows_lo = taps.rows_lo.data_ptr<int64_t>();
@@ -84,8 +100,7 @@ at::Tensor ResizeBilinear(const DevicePixels& pixels, const ResizeTaps& taps) {
   job.orientation = pixels.orientation;
   job.table = TableOf(taps);
   job.out = out.data_ptr<float>();
-  const cudaError_t error = cuda::LaunchResizeBilinear(job, c10::cuda::getCurrentCUDAStream(hwc.device().index()));
-  if (error != cudaSuccess) throw std::runtime_error(std::string("GPU resize: ") + cudaGetErrorString(error));
+  CheckLaunch("GPU resize", cuda::LaunchResizeBilinear(job, CurrentStream(hwc)));
   return out;
 #else
   (void)pixels;
@@ -101,28 +116,6 @@ bool HasCudaKernels() {
   return false;
 #endif
 }
-
-#if defined(MEDIADEX_WITH_CUDA)
-namespace {
-
-// Each of our network kernels reads and writes contiguous float32 on one GPU.
-void CheckFloatsOnGpu(const char* what, std::initializer_list<const at::Tensor*> tensors, const at::Tensor& first) {
-  for (const at::Tensor* t : tensors) {
-    if (!t->defined()) continue;
-    if (!t->is_cuda() || !t->is_contiguous() || t->scalar_type() != at::kFloat || t->device() != first.device()) {
-      throw std::invalid_argument(std::string(what) + ": expected contiguous float32 tensors on one GPU");
-    }
-  }
-}
-
-void CheckLaunch(const char* what, cudaError_t error) {
-  if (error != cudaSuccess) throw std::runtime_error(std::string(what) + ": " + cudaGetErrorString(error));
-}
-
-cudaStream_t CurrentStream(const at::Tensor& t) { return c10::cuda::getCurrentCUDAStream(t.device().index()); }
-
-}  // namespace
-#endif
 
 at::Tensor DepthwiseConv2dNhwc(const at::Tensor& x, const at::Tensor& weight, const at::Tensor& bias,
                                const DepthwiseWindow& window, const Epilogue& epilogue) {

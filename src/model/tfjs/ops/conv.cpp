@@ -90,7 +90,7 @@ struct ConvState : OpState {
   double epsilon = 1e-3;
   // Filled at load when the filter and extra args are constants.
   at::Tensor weight;  // OIHW, channels_last (depthwise: plain OIHW, see DepthwiseRunner)
-  at::Tensor weight_hwc;  // depthwise: [kh, kw, C], for our GPU kernel
+  at::Tensor weight_hwc;  // depthwise on CUDA: [kh, kw, C], for our GPU kernel
   at::Tensor bias;    // [O] or undefined
   at::Tensor prelu_alpha;
 };
@@ -130,7 +130,9 @@ void ConvertFilter(const ConvState& s, const at::Tensor& filter, const std::vect
   // A depthwise filter [C*M, 1, kh, kw] is laid out alike either way; plain strides let a CUDA
   // input in NCHW pick LibTorch's own depthwise kernel (DepthwiseRunner).
   *weight = s.depthwise ? w : w.contiguous(at::MemoryFormat::ChannelsLast);
-  if (s.depthwise) *weight_hwc = w.reshape({w.size(0), w.size(2), w.size(3)}).permute({1, 2, 0}).contiguous();
+  if (s.depthwise && w.is_cuda()) {  // our GPU kernel's layout (DepthwiseRunner); unused elsewhere
+    *weight_hwc = w.reshape({w.size(0), w.size(2), w.size(3)}).permute({1, 2, 0}).contiguous();
+  }
   *bias = b.defined() ? b.contiguous() : b;
 }
 
