@@ -6,27 +6,25 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <future>
-#include <thread>
 
 #include "cli/catalog_open.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "engine/gpu_jpeg.h"
+#include "core/cancel.h"
 #include "media/scan.h"
+#include "pipeline/detector_set.h"
 #include "pipeline/indexer.h"
 
 namespace mediadex::cli {
 namespace {
 
-std::atomic<bool> g_interrupted{false};
+CancelToken g_interrupted;
 
 void OnSigint(int) {
-  g_interrupted = true;
+  g_interrupted.Cancel();
   std::signal(SIGINT, SIG_DFL);  // a second Ctrl-C ends the process at once
 }
 
@@ -40,18 +38,18 @@ std::string Duration(double seconds) {
 }
 
 // Renders progress: a redrawn bar on a terminal, periodic plain lines elsewhere.
-class ProgressPrinter {
+class ProgressPrinter : public pipeline::IndexObserver {
  public:
   explicit ProgressPrinter(bool quiet) : quiet_(quiet), tty_(::isatty(STDERR_FILENO) == 1) {}
 
-  void Update(const pipeline::IndexProgress& p) {
+  void OnProgress(const pipeline::IndexProgress& p) override {
     if (quiet_ || p.total == 0 || finished_) return;
     const auto now = std::chrono::steady_clock::now();
     const bool finished = finished_ = p.done >= p.total;
     const double since_last = std::chrono::duration<double>(now - last_).count();
     if (!finished && since_last < (tty_ ? 0.2 : 10.0)) return;
     last_ = now;
-    const double eta = p.images_per_s > 0 ? (p.total - p.done) / p.images_per_s : 0;
+    const double eta = p.eta_s;
     char line[256];
     if (tty_) {
       constexpr int kWidth = 30;
@@ -129,54 +127,18 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
   if (!catalog.ok()) return Fail(catalog.status());
   auto choice = SetUpDevice(*engine, static_cast<int>(*concurrency));
   if (!choice.ok()) return Fail(choice.status());
-  // Inference workers: one per GPU named (`cuda` = all, `cuda:0,1` those); on the CPU, with
-  // --threads 0, one single-threaded worker per core, the decoders interleaving with them:
-  // images in parallel scale better than one image over several OpenMP threads, and no thread
-  // spins (500 4000x3000 JPEGs on 2 cores: 1 worker 9.5 images/s, 2 threads 17.1).
-  std::vector<engine::DeviceInfo> devices = {choice->device};
-  int cpu_workers = 1;
-  if (choice->device.kind == engine::DeviceKind::kCuda && engine->device.request.rfind("cuda", 0) == 0) {
-    auto cuda = engine::CudaDevicesFor(engine->device.request);
-    if (!cuda.ok()) return Fail(cuda.status());
-    devices = *cuda;
-  } else if (choice->device.kind == engine::DeviceKind::kCpu && engine->threads == 0) {
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    cpu_workers = cores;
-    engine::SetCpuThreads(1);
-  }
   auto jpeg_decode = pipeline::ParseJpegDecode(config->Get("decode"));
   if (!jpeg_decode.ok()) return Fail(jpeg_decode.status());
-  // nvJPEG starts on each GPU while the models load there (each takes most of a second).
-  std::vector<std::unique_ptr<engine::GpuJpegDecoder::BackgroundStart>> nvjpeg_starting;
-  if (*jpeg_decode != pipeline::JpegDecode::kCpu) {
-    for (const auto& device : devices) nvjpeg_starting.push_back(engine::GpuJpegDecoder::StartInBackground(device));
-  }
-  std::vector<std::unique_ptr<model::Detector>> owned;
-  for (const auto& device : devices) {
-    auto detector = LoadModel(*engine, device);
-    if (!detector.ok()) return Fail(detector.status());
-    owned.push_back(std::move(detector).value());
-  }
-  // Each GPU's first forward pass, at the run's batch shape, before the decoders take the CPUs.
-  std::vector<std::future<void>> warming;
-  for (const auto& detector : owned) {
-    warming.push_back(std::async(std::launch::async, [&detector, batch = static_cast<int>(*batch_size)] {
-      const auto start = std::chrono::steady_clock::now();
-      const Status warmed = detector->WarmUp(batch);
-      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      if (!warmed.ok()) {
-        spdlog::info("{}: warm-up failed ({}); the first batch does it", detector->device().name, warmed.message());
-      } else if (seconds > 0.01) {
-        spdlog::debug("{}: network warmed up at batch {} in {:.2f} s", detector->device().name, batch, seconds);
-      }
-    }));
-  }
-  for (auto& w : warming) w.wait();
-  std::vector<const model::Detector*> detectors;
-  for (const auto& d : owned) detectors.push_back(d.get());
-  while (static_cast<int>(detectors.size()) < cpu_workers) detectors.push_back(owned.front().get());
-  if (detectors.size() > 1) spdlog::info("{} inference workers", detectors.size());
-  const model::Detector& first = *detectors.front();
+  pipeline::DetectorSetOptions set;
+  set.device = choice->device;
+  set.request = engine->device.request;
+  set.threads = engine->threads;
+  set.load = [&](const engine::DeviceInfo& device) { return LoadModel(*engine, device); };
+  set.warm_up_batch = static_cast<int>(*batch_size);
+  set.start_nvjpeg = *jpeg_decode != pipeline::JpegDecode::kCpu;
+  auto detectors = pipeline::DetectorSet::Open(set);
+  if (!detectors.ok()) return Fail(detectors.status());
+  const model::Detector& first = *detectors->workers().front();
 
   pipeline::IndexOptions options;
   options.roots = args.roots;
@@ -196,17 +158,15 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
   options.max_memory = *max_memory;
   options.video_interval_s = *video_interval;
   ProgressPrinter progress(quiet);
-  options.on_progress = [&](const pipeline::IndexProgress& p) { progress.Update(p); };
+  options.observer = &progress;
   options.cancel = &g_interrupted;
 
   std::signal(SIGINT, OnSigint);
-  auto summary = pipeline::RunIndex(detectors, **catalog, options);
+  auto summary = pipeline::RunIndex(detectors->workers(), **catalog, options);
   std::signal(SIGINT, SIG_DFL);
   if (!summary.ok()) return Fail(summary.status());
   for (const auto& w : summary->warnings) spdlog::warn("{}", w);
-  std::string device_names;
-  for (const auto& d : devices) device_names += (device_names.empty() ? "" : ",") + d.name;
-  if (!quiet) PrintSummary(*summary, device_names, config->Get("catalog").empty() ? DefaultCatalogPath() : config->Get("catalog"));
+  if (!quiet) PrintSummary(*summary, detectors->device_names(), config->Get("catalog").empty() ? DefaultCatalogPath() : config->Get("catalog"));
   if (summary->cancelled) return kExitPartialFailure;
   return summary->failed > 0 ? kExitPartialFailure : kExitOk;
 }

@@ -12,6 +12,7 @@ const char* StatusCodeName(StatusCode code) {
     case StatusCode::kIOError: return "IOError";
     case StatusCode::kOutOfMemory: return "OutOfMemory";
     case StatusCode::kDeviceError: return "DeviceError";
+    case StatusCode::kOverBudget: return "OverBudget";
     case StatusCode::kBusy: return "Busy";
     case StatusCode::kCancelled: return "Cancelled";
   }

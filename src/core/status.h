@@ -20,6 +20,7 @@ enum class StatusCode {
   kInvalidArgument,  // a flag or parameter out of range
   kIOError,          // the OS refused (permission denied, read error)
   kOutOfMemory,      // host or device allocation failed; callers may retry smaller
+  kOverBudget,       // more memory than --max-memory can ever give this request
   kDeviceError,      // the device (CUDA/MPS) failed for another reason
   kBusy,             // the catalog is locked by someone else
   kCancelled,        // the user or a cancel token stopped the work
@@ -53,6 +54,7 @@ inline Status Unsupported(std::string m) { return {StatusCode::kUnsupported, std
 inline Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
 inline Status IOError(std::string m) { return {StatusCode::kIOError, std::move(m)}; }
 inline Status OutOfMemory(std::string m) { return {StatusCode::kOutOfMemory, std::move(m)}; }
+inline Status OverBudget(std::string m) { return {StatusCode::kOverBudget, std::move(m)}; }
 inline Status DeviceError(std::string m) { return {StatusCode::kDeviceError, std::move(m)}; }
 inline Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
 

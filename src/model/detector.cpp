@@ -27,6 +27,26 @@ Result<std::unique_ptr<Detector>> LoadDetector(const ModelSpec& spec,
                      ": unknown model format (expected a TF.js model.json or a .torchscript file)");
 }
 
+Footprint Detector::footprint() const {
+  const uint64_t input_pixels = static_cast<uint64_t>(info().input_width) * info().input_height;
+  Footprint f;
+  f.host_input_bytes = input_pixels * 3 * sizeof(float);
+  // LibTorch's CUDA allocator rounds blocks up; budgeting at the next power of two also covers
+  // its fragmentation.
+  f.device_input_bytes = 1;
+  while (f.device_input_bytes < f.host_input_bytes) f.device_input_bytes <<= 1;
+  // Measured for CenterNet at 512x512 on CPU (LibTorch 1.13, batch 1..16): RSS grows ~96 bytes
+  // per input pixel and image; doubled for headroom (allocator caching, oneDNN scratch).
+  constexpr uint64_t kActivationBytesPerInputPixel = 192;
+  const bool cuda = device().kind == engine::DeviceKind::kCuda;
+  f.host_bytes_per_image = cuda ? f.device_input_bytes : input_pixels * kActivationBytesPerInputPixel;
+  // On the CPU one image per forward pass is fastest (centernet_detector.cpp), so a larger
+  // batch only holds decoded photos in memory.
+  constexpr int kCpuBatchMost = 4;
+  f.batch_most = device().kind == engine::DeviceKind::kCpu ? kCpuBatchMost : 0;
+  return f;
+}
+
 Status Detector::Prepare(RgbImage* image) const {
   if (!image->device_pixels) return Status::Ok();
   return engine::CatchTorch("copying GPU-decoded pixels to the host", [&] {

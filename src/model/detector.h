@@ -13,6 +13,7 @@
 #ifndef MEDIADEX_MODEL_DETECTOR_H_
 #define MEDIADEX_MODEL_DETECTOR_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,11 +62,26 @@ struct ModelInfo {
   std::vector<std::string> labels;
 };
 
+// What a pipeline must budget for a detector's inputs and working memory, so that the pipeline
+// holds no facts about any one model (Detector::footprint()).
+struct Footprint {
+  uint64_t host_input_bytes = 0;    // one prepared input, held on the host until Detect
+  uint64_t device_input_bytes = 0;  // the same in a GPU's memory, as its caching allocator rounds it
+  // The host memory (RSS) one image of a batch costs inside Detect: its activations on the CPU
+  // and MPS (whose memory is the host's), the staging of its input on CUDA.
+  uint64_t host_bytes_per_image = 0;
+  // Batches larger than this gain nothing here and only hold decoded photos (0: no limit).
+  int batch_most = 0;
+};
+
 class Detector {
  public:
   virtual ~Detector() = default;
   virtual const ModelInfo& info() const = 0;
   virtual const engine::DeviceInfo& device() const = 0;
+  // The default is measured for the bundled CenterNet (docs/performance.md); a detector whose
+  // memory behaves otherwise overrides it.
+  virtual Footprint footprint() const;
 
   // Detects objects in every image of `batch` in one forward pass. Each image may have any size;
   // boxes are mapped back to its full_width x full_height pixel space.

@@ -1,5 +1,7 @@
 #include "pipeline/detect_files.h"
 
+#include "pipeline/backoff.h"
+
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -40,31 +42,13 @@ std::vector<Decoded> DecodeRange(const model::Detector& detector, const std::vec
   return out;
 }
 
-// One forward pass for the batch; when the device runs out of memory, one image at a time.
-Result<std::vector<std::vector<Detection>>> DetectBatch(const model::Detector& detector,
-                                                        const std::vector<const RgbImage*>& images,
-                                                        const model::DetectOptions& options) {
-  auto results = detector.Detect(images, options);
-  if (results.ok() || results.status().code() != StatusCode::kOutOfMemory || images.size() < 2) {
-    return results;
-  }
-  spdlog::warn("{}; retrying this batch of {} one image at a time", results.status().message(),
-               images.size());
-  std::vector<std::vector<Detection>> one_by_one;
-  for (const RgbImage* image : images) {
-    auto single = detector.Detect({image}, options);
-    if (!single.ok()) return single.status();
-    one_by_one.push_back(std::move(single->front()));
-  }
-  return one_by_one;
-}
-
 }  // namespace
 
 void DetectFiles(const model::Detector& detector, const std::vector<std::string>& paths,
                  const DetectFilesOptions& options,
                  const std::function<void(const FileResult&)>& on_result) {
   const size_t batch = static_cast<size_t>(std::max(1, options.batch_size));
+  std::atomic<int> batch_size{static_cast<int>(batch)};  // lowered by the backoff; the chunks stay
   model::DetectOptions detect = options.detect;
   detect.pad_batch_to = static_cast<int>(std::min(batch, paths.size()));  // one batch shape on a GPU
   const int threads = options.decode_threads > 0
@@ -84,7 +68,7 @@ void DetectFiles(const model::Detector& detector, const std::vector<std::string>
     for (auto& d : chunk) {
       if (d.image.ok()) images.push_back(&d.image.value());
     }
-    auto results = DetectBatch(detector, images, detect);
+    auto results = DetectWithBackoff(detector, images, detect, &batch_size);
     size_t k = 0;
     for (auto& d : chunk) {
       FileResult r;

@@ -1,9 +1,12 @@
-// The library indexer: scan -> decode pool -> batcher -> detector -> writer -> catalog.
+// The library indexer: scan -> reconcile -> decode stages -> inference -> writer -> catalog.
 //
 //   pipeline::IndexOptions options;
 //   options.roots = {"/home/me/Pictures"};
+//   options.observer = &progress_bar;   // optional: pipeline/progress.h
+//   options.cancel = &stop;             // optional: stop.Cancel() ends the run soon
 //   auto summary = pipeline::RunIndex(*detector, *catalog, options);
 //
+// The stages are files of their own (stages/); index_run.h shows their threads and queues.
 // Every stage is bounded. Decoded pixels (and the detector's working memory) are taken from one
 // MemoryBudget sized from --max-memory, so a 100-megapixel panorama waits for room instead of
 // breaking the ceiling. When the device says "out of memory", the batch is halved and retried,
@@ -13,28 +16,19 @@
 #ifndef MEDIADEX_PIPELINE_INDEXER_H_
 #define MEDIADEX_PIPELINE_INDEXER_H_
 
-#include <atomic>
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "core/cancel.h"
 #include "core/status.h"
 #include "media/decoder.h"
 #include "media/scan.h"
 #include "model/detector.h"
+#include "pipeline/progress.h"
 
 namespace mediadex::pipeline {
-
-struct IndexProgress {
-  int64_t total = 0;        // files to analyse in this run
-  int64_t done = 0;         // committed, including failed
-  int64_t failed = 0;
-  double elapsed_s = 0;
-  double images_per_s = 0;  // recent rate
-  int batch_size = 0;       // current (may shrink after out-of-memory)
-};
 
 // Where JPEGs are decoded (--decode). kCpu: by the decode workers. kGpu: with nvJPEG on each
 // CUDA device the detectors run on; other formats, and JPEGs nvJPEG refuses, still on the CPU.
@@ -54,10 +48,11 @@ struct IndexOptions {
   int nvjpeg_workers = 1;           // per GPU, with kGpu or kAuto
   uint64_t max_memory = 8ull << 30; // peak RSS ceiling, bytes
   double video_interval_s = 2.0;
-  // Called on the writer thread after each committed batch (and at the end).
-  std::function<void(const IndexProgress&)> on_progress;
-  // Set to true (e.g. from SIGINT) to stop after the batches in flight are committed.
-  const std::atomic<bool>* cancel = nullptr;
+  // Told of the scan, each committed batch, each failure and the end (progress.h); may be null.
+  IndexObserver* observer = nullptr;
+  // Cancelled (e.g. from SIGINT): the run stops after the batches in flight are committed and
+  // returns a summary with `cancelled` set; what is not committed stays pending. May be null.
+  const CancelToken* cancel = nullptr;
 };
 
 struct IndexSummary {

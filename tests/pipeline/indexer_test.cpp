@@ -200,13 +200,17 @@ TEST_F(IndexerTest, InterruptedRunResumesWithoutDuplicates) {
     reference = Results(**ref);
   }
   auto c = Open();
-  std::atomic<bool> cancel{false};
+  // Cancels once two files are committed, as Ctrl-C or the server's cancel button would.
+  struct CancelAfterTwo : IndexObserver {
+    CancelToken cancel;
+    void OnProgress(const IndexProgress& p) override {
+      if (p.done >= 2) cancel.Cancel();
+    }
+  } observer;
   IndexOptions o = Options(lib_);
   o.batch_size = 1;
-  o.cancel = &cancel;
-  o.on_progress = [&](const IndexProgress& p) {
-    if (p.done >= 2) cancel = true;
-  };
+  o.cancel = &observer.cancel;
+  o.observer = &observer;
   auto first = RunIndex(SharedDetector(), *c, o);
   ASSERT_OK(first);
   EXPECT_TRUE(first->cancelled);
