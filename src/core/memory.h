@@ -107,11 +107,11 @@ class MemoryBudget {
   mutable Mutex mutex_;
   std::condition_variable_any changed_;
   uint64_t in_use_ GUARDED_BY(mutex_) = 0;
-  uint64_t for_run_ GUARDED_BY(mutex_) = 0;        // part of in_use_ held for the whole run
+  uint64_t for_run_ GUARDED_BY(mutex_) = 0;  // part of in_use_ held for the whole run
   uint64_t peak_ GUARDED_BY(mutex_) = 0;
   bool cancelled_ GUARDED_BY(mutex_) = false;
   std::list<Waiter> waiters_ GUARDED_BY(mutex_);
-  uint64_t waiters_hold_ GUARDED_BY(mutex_) = 0;   // sum of waiters_[].holds
+  uint64_t waiters_hold_ GUARDED_BY(mutex_) = 0;  // sum of waiters_[].holds
 };
 
 }  // namespace mediadex

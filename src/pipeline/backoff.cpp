@@ -23,7 +23,8 @@ Result<std::vector<std::vector<Detection>>> DetectWithBackoff(const model::Detec
   if (smaller.pad_batch_to > 0) smaller.pad_batch_to = static_cast<int>(half);
   std::vector<std::vector<Detection>> all;
   for (size_t begin = 0; begin < images.size(); begin += half) {
-    const std::vector<const RgbImage*> part(images.begin() + begin, images.begin() + std::min(images.size(), begin + half));
+    const std::vector<const RgbImage*> part(images.begin() + begin,
+                                            images.begin() + std::min(images.size(), begin + half));
     auto sub = DetectWithBackoff(detector, part, smaller, batch_size);
     if (!sub.ok()) return sub.status();
     for (auto& d : *sub) all.push_back(std::move(d));

@@ -1,13 +1,13 @@
 #include "pipeline/detect_files.h"
 
-#include "pipeline/backoff.h"
-
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
 #include <future>
 #include <thread>
+
+#include "pipeline/backoff.h"
 
 namespace mediadex::pipeline {
 namespace {
@@ -17,9 +17,8 @@ struct Decoded {
   Result<RgbImage> image = Status(StatusCode::kCancelled, "not decoded");
 };
 
-std::vector<Decoded> DecodeRange(const model::Detector& detector, const std::vector<std::string>& paths,
-                                 size_t begin, size_t end,
-                                 const media::DecodeOptions& options, int threads) {
+std::vector<Decoded> DecodeRange(const model::Detector& detector, const std::vector<std::string>& paths, size_t begin,
+                                 size_t end, const media::DecodeOptions& options, int threads) {
   std::vector<Decoded> out(end - begin);
   std::atomic<size_t> next{0};
   auto work = [&] {
@@ -45,15 +44,13 @@ std::vector<Decoded> DecodeRange(const model::Detector& detector, const std::vec
 }  // namespace
 
 void DetectFiles(const model::Detector& detector, const std::vector<std::string>& paths,
-                 const DetectFilesOptions& options,
-                 const std::function<void(const FileResult&)>& on_result) {
+                 const DetectFilesOptions& options, const std::function<void(const FileResult&)>& on_result) {
   const size_t batch = static_cast<size_t>(std::max(1, options.batch_size));
   std::atomic<int> batch_size{static_cast<int>(batch)};  // lowered by the backoff; the chunks stay
   model::DetectOptions detect = options.detect;
   detect.pad_batch_to = static_cast<int>(std::min(batch, paths.size()));  // one batch shape on a GPU
-  const int threads = options.decode_threads > 0
-                          ? options.decode_threads
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = options.decode_threads > 0 ? options.decode_threads
+                                                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto decode = [&](size_t begin) {
     return DecodeRange(detector, paths, begin, std::min(paths.size(), begin + batch), options.decode, threads);
   };

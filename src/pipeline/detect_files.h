@@ -21,16 +21,16 @@
 namespace mediadex::pipeline {
 
 struct DetectFilesOptions {
-  int batch_size = 8;       // images per forward pass
-  int decode_threads = 0;   // 0 = one per core
+  int batch_size = 8;      // images per forward pass
+  int decode_threads = 0;  // 0 = one per core
   media::DecodeOptions decode;
   model::DetectOptions detect;
 };
 
 struct FileResult {
   std::string path;
-  Status status;            // why this file failed; OK otherwise
-  int width = 0;            // upright full-size pixels
+  Status status;  // why this file failed; OK otherwise
+  int width = 0;  // upright full-size pixels
   int height = 0;
   std::vector<Detection> detections;
 };
@@ -38,8 +38,7 @@ struct FileResult {
 // Calls on_result once per path, in order, on the calling thread. A failed decode or forward
 // pass becomes that file's status; an out-of-memory batch is retried one image at a time.
 void DetectFiles(const model::Detector& detector, const std::vector<std::string>& paths,
-                 const DetectFilesOptions& options,
-                 const std::function<void(const FileResult&)>& on_result);
+                 const DetectFilesOptions& options, const std::function<void(const FileResult&)>& on_result);
 
 }  // namespace mediadex::pipeline
 

@@ -25,7 +25,8 @@ Result<DetectorSet> DetectorSet::Open(const DetectorSetOptions& options) {
   }
   // nvJPEG starts on each GPU while the models load there (each takes most of a second).
   if (options.start_nvjpeg) {
-    for (const auto& device : set.devices_) set.nvjpeg_starting_.push_back(engine::GpuJpegDecoder::StartInBackground(device));
+    for (const auto& device : set.devices_)
+      set.nvjpeg_starting_.push_back(engine::GpuJpegDecoder::StartInBackground(device));
   }
   for (const auto& device : set.devices_) {
     auto detector = options.load(device);

@@ -23,13 +23,13 @@
 namespace mediadex::pipeline {
 
 struct DetectorSetOptions {
-  engine::DeviceInfo device;   // the device picked for the run (engine::PickDevice)
-  std::string request;         // --device as given: "cuda" or "cuda:0,1" spread over those GPUs
-  int threads = 0;             // --threads; 0 on the CPU: one single-threaded worker per core
+  engine::DeviceInfo device;  // the device picked for the run (engine::PickDevice)
+  std::string request;        // --device as given: "cuda" or "cuda:0,1" spread over those GPUs
+  int threads = 0;            // --threads; 0 on the CPU: one single-threaded worker per core
   // Loads the model onto one device (precision and model path are the caller's).
   std::function<Result<std::unique_ptr<model::Detector>>(const engine::DeviceInfo&)> load;
-  int warm_up_batch = 0;       // the run's batch size; 0: no warm-up
-  bool start_nvjpeg = false;   // --decode gpu|auto
+  int warm_up_batch = 0;      // the run's batch size; 0: no warm-up
+  bool start_nvjpeg = false;  // --decode gpu|auto
 };
 
 // Owns the detectors (and the nvJPEG start-ups) for as long as the run uses them.

@@ -38,13 +38,12 @@ std::string ResultSettings(const model::DetectOptions& detect, const std::string
   return settings;
 }
 
-Result<IndexSummary> RunIndex(const model::Detector& detector, catalog::Catalog& catalog,
-                              const IndexOptions& options) {
+Result<IndexSummary> RunIndex(const model::Detector& detector, catalog::Catalog& catalog, const IndexOptions& options) {
   return RunIndex(std::vector<const model::Detector*>{&detector}, catalog, options);
 }
 
-Result<IndexSummary> RunIndex(const std::vector<const model::Detector*>& detectors,
-                              catalog::Catalog& catalog, const IndexOptions& options) {
+Result<IndexSummary> RunIndex(const std::vector<const model::Detector*>& detectors, catalog::Catalog& catalog,
+                              const IndexOptions& options) {
   if (detectors.empty()) return InvalidArgument("RunIndex: no detector");
   IndexSummary summary;
   const auto start = Clock::now();
@@ -91,9 +90,9 @@ Result<IndexSummary> RunIndex(const std::vector<const model::Detector*>& detecto
   catalog::RunInfo run;
   run.model_id = *model_id;
   run.device = DeviceNames(detectors);
-  run.settings = "batch_size=" + std::to_string(options.batch_size) + ";concurrency=" +
-                 std::to_string(options.concurrency) + ";max_memory=" + std::to_string(options.max_memory) + ";" +
-                 options.settings;
+  run.settings = "batch_size=" + std::to_string(options.batch_size) +
+                 ";concurrency=" + std::to_string(options.concurrency) +
+                 ";max_memory=" + std::to_string(options.max_memory) + ";" + options.settings;
   run.roots = roots;
   auto run_id = catalog.BeginRun(run);
   if (!run_id.ok()) return run_id.status();

@@ -39,14 +39,14 @@ Result<JpegDecode> ParseJpegDecode(const std::string& name);  // "cpu" | "gpu" |
 struct IndexOptions {
   std::vector<std::string> roots;
   media::ScanOptions scan;
-  media::DecodeOptions decode;      // target size: the model's input (fast) or 0 (exact)
+  media::DecodeOptions decode;  // target size: the model's input (fast) or 0 (exact)
   model::DetectOptions detect;
-  std::string settings;             // what changes results, e.g. "score_min=0.2;iou=0.4;max=10"
-  int batch_size = 64;              // images per forward pass at most
-  int concurrency = 3;              // CPU decode workers
+  std::string settings;  // what changes results, e.g. "score_min=0.2;iou=0.4;max=10"
+  int batch_size = 64;   // images per forward pass at most
+  int concurrency = 3;   // CPU decode workers
   JpegDecode jpeg_decode = JpegDecode::kAuto;
-  int nvjpeg_workers = 1;           // per GPU, with kGpu or kAuto
-  uint64_t max_memory = 8ull << 30; // peak RSS ceiling, bytes
+  int nvjpeg_workers = 1;            // per GPU, with kGpu or kAuto
+  uint64_t max_memory = 8ull << 30;  // peak RSS ceiling, bytes
   double video_interval_s = 2.0;
   // Told of the scan, each committed batch, each failure and the end (progress.h); may be null.
   IndexObserver* observer = nullptr;
@@ -65,12 +65,12 @@ struct IndexSummary {
   double images_per_s = 0;
   // Time each stage spent working, summed over its threads (decode is parallel).
   double read_decode_s = 0, gpu_decode_s = 0, infer_s = 0, write_s = 0;
-  int decode_workers = 0;           // CPU decode workers
-  int gpu_decode_workers = 0;       // nvJPEG workers, all GPUs
-  int64_t gpu_decoded = 0;          // JPEGs decoded by nvJPEG (the rest on the CPU)
-  std::string gpu_decoder;          // its backend ("hardware", "cuda"); empty when none ran
+  int decode_workers = 0;      // CPU decode workers
+  int gpu_decode_workers = 0;  // nvJPEG workers, all GPUs
+  int64_t gpu_decoded = 0;     // JPEGs decoded by nvJPEG (the rest on the CPU)
+  std::string gpu_decoder;     // its backend ("hardware", "cuda"); empty when none ran
   uint64_t peak_rss = 0;
-  uint64_t budget_bytes = 0;        // bytes available to images in flight + inference
+  uint64_t budget_bytes = 0;  // bytes available to images in flight + inference
   int final_batch_size = 0;
   bool cancelled = false;
 };
@@ -83,14 +83,13 @@ std::string ResultSettings(const model::DetectOptions& detect, const std::string
 // analyses every present file that has no current result for this detector and settings.
 // Errors: only what stops the whole run (catalog unusable, memory limit below what the runtime
 // already uses). A file that fails is recorded with its reason and counted in `failed`.
-Result<IndexSummary> RunIndex(const model::Detector& detector, catalog::Catalog& catalog,
-                              const IndexOptions& options);
+Result<IndexSummary> RunIndex(const model::Detector& detector, catalog::Catalog& catalog, const IndexOptions& options);
 
 // The same with one inference worker per entry of `detectors`: one per GPU for multi-GPU runs,
 // or one shared CPU detector listed N times for N single-threaded CPU workers. All must be the
 // same model.
-Result<IndexSummary> RunIndex(const std::vector<const model::Detector*>& detectors,
-                              catalog::Catalog& catalog, const IndexOptions& options);
+Result<IndexSummary> RunIndex(const std::vector<const model::Detector*>& detectors, catalog::Catalog& catalog,
+                              const IndexOptions& options);
 
 }  // namespace mediadex::pipeline
 

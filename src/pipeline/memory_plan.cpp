@@ -20,8 +20,8 @@ constexpr int kGpuQueuedBatches = 64;
 
 }  // namespace
 
-Result<MemoryPlan> PlanMemory(const std::vector<const model::Detector*>& detectors, int batch_size,
-                              uint64_t max_memory, uint64_t resident) {
+Result<MemoryPlan> PlanMemory(const std::vector<const model::Detector*>& detectors, int batch_size, uint64_t max_memory,
+                              uint64_t resident) {
   if (max_memory <= resident + kRuntimeSlackBytes) {
     return InvalidArgument("--max-memory " + FormatBytes(max_memory) + " is below what the runtime and model " +
                            "already use (" + FormatBytes(resident) + " + " + FormatBytes(kRuntimeSlackBytes) +
@@ -42,7 +42,8 @@ Result<MemoryPlan> PlanMemory(const std::vector<const model::Detector*>& detecto
   }
   plan.inference_bytes = per_image * plan.batch_size * workers;
   if (plan.inference_bytes > plan.host_budget) {
-    return InvalidArgument("--max-memory " + FormatBytes(max_memory) + " is too small for even one image in the detector");
+    return InvalidArgument("--max-memory " + FormatBytes(max_memory) +
+                           " is too small for even one image in the detector");
   }
   // Two batches in waiting, or on CUDA many: a GPU run's first forward pass takes seconds, and
   // its prepared inputs are small and bounded by the memory budgets.

@@ -14,18 +14,18 @@
 namespace mediadex::pipeline {
 
 struct MemoryPlan {
-  uint64_t host_budget = 0;       // bytes for images in flight + the detectors' working memory
-  model::Footprint footprint;     // of the first detector (all run the same model)
-  int batch_size = 1;             // what every inference worker starts with (may halve later)
-  uint64_t inference_bytes = 0;   // the detectors' working memory at that batch, held all run
-  size_t queue_capacity = 4;      // decoded photos that may wait for one inference lane
+  uint64_t host_budget = 0;             // bytes for images in flight + the detectors' working memory
+  model::Footprint footprint;           // of the first detector (all run the same model)
+  int batch_size = 1;                   // what every inference worker starts with (may halve later)
+  uint64_t inference_bytes = 0;         // the detectors' working memory at that batch, held all run
+  size_t queue_capacity = 4;            // decoded photos that may wait for one inference lane
   std::map<int, uint64_t> gpu_budgets;  // CUDA device index -> bytes for decoded pixels and inputs
 };
 
 // Errors: InvalidArgument when --max-memory is below what the process already holds
 // (`resident`) plus the runtime's slack, or too small for one image in the detectors.
-Result<MemoryPlan> PlanMemory(const std::vector<const model::Detector*>& detectors, int batch_size,
-                              uint64_t max_memory, uint64_t resident);
+Result<MemoryPlan> PlanMemory(const std::vector<const model::Detector*>& detectors, int batch_size, uint64_t max_memory,
+                              uint64_t resident);
 
 }  // namespace mediadex::pipeline
 

@@ -31,8 +31,8 @@ struct ScanCounts {
 
 // After each committed batch.
 struct IndexProgress {
-  int64_t total = 0;        // files to analyse in this run
-  int64_t done = 0;         // committed, including failed
+  int64_t total = 0;  // files to analyse in this run
+  int64_t done = 0;   // committed, including failed
   int64_t failed = 0;
   double elapsed_s = 0;     // since analysis started
   double images_per_s = 0;  // over the run so far

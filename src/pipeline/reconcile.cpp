@@ -45,7 +45,8 @@ Result<std::string> HashFile(const std::string& path, bool sampled, uint64_t siz
     std::vector<char> bytes(size);
     in.read(bytes.data(), static_cast<std::streamsize>(size));
     char hex[17];
-    std::snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)HashBytes(bytes.data(), static_cast<size_t>(in.gcount())));
+    std::snprintf(hex, sizeof(hex), "%016llx",
+                  (unsigned long long)HashBytes(bytes.data(), static_cast<size_t>(in.gcount())));
     return std::string(hex);
   }
   std::vector<char> bytes(2 * kVideoHashSample + sizeof(uint64_t));

@@ -35,17 +35,19 @@ RunContext::RunContext(std::vector<const model::Detector*> detectors_in, std::ve
     if (std::find(lanes.begin(), lanes.end(), d) != lanes.end()) continue;
     lanes.push_back(d);
     decoded.push_back(std::make_unique<BoundedQueue<WorkItem>>(plan.queue_capacity));
-    uploads.push_back(d->UploadsPreparedInputs()
-                          ? std::make_unique<BoundedQueue<WorkItem>>(static_cast<size_t>(std::max(4, 2 * plan.batch_size)))
-                          : nullptr);
-    const bool nvjpeg = std::any_of(gpu_plans.begin(), gpu_plans.end(), [d](const GpuDecodePlan& p) { return p.detector == d; });
+    uploads.push_back(d->UploadsPreparedInputs() ? std::make_unique<BoundedQueue<WorkItem>>(
+                                                       static_cast<size_t>(std::max(4, 2 * plan.batch_size)))
+                                                 : nullptr);
+    const bool nvjpeg =
+        std::any_of(gpu_plans.begin(), gpu_plans.end(), [d](const GpuDecodePlan& p) { return p.detector == d; });
     checked.push_back(nvjpeg ? std::make_unique<BoundedQueue<CheckedJpeg>>(kCheckedJpegsWaiting) : nullptr);
   }
   for (const auto& [index, bytes] : plan.gpu_budgets) gpu_memory.emplace(index, std::make_unique<MemoryBudget>(bytes));
   // With GPU decoders, JPEGs (by name; the content is checked) form a list of their own:
   // GPU decoders take only those, CPU decoders everything else first.
   for (size_t i = 0; i < pending.size(); ++i) {
-    const bool jpeg = !gpu_plans.empty() && pending[i].kind == catalog::MediaKind::kImage && HasJpegExtension(pending[i].path);
+    const bool jpeg =
+        !gpu_plans.empty() && pending[i].kind == catalog::MediaKind::kImage && HasJpegExtension(pending[i].path);
     (jpeg ? jpegs_ : others_).push_back(i);
   }
 }

@@ -5,7 +5,8 @@
 // Data flow (a lane is one distinct detector: a GPU, or the CPU workers sharing one detector):
 //
 //   pending files --> cpu_decode (N threads) ----------------> uploads[lane] --> upload --+
-//              \                                         \--> (no upload stage) -------+--> decoded[lane] --> infer --> results --> write
+//              \                                         \--> (no upload stage) -------+--> decoded[lane] --> infer -->
+//              results --> write
 //               \-> gpu_decode feeders --> checked[lane] --> nvJPEG workers -----------+
 //
 // Constant after construction: everything but the atomics, the queues' contents and the
@@ -54,12 +55,12 @@ struct RunContext {
   std::vector<std::unique_ptr<BoundedQueue<WorkItem>>> decoded;     // per lane: ready for inference
   std::vector<std::unique_ptr<BoundedQueue<WorkItem>>> uploads;     // per lane; nullptr: no upload stage
   std::vector<std::unique_ptr<BoundedQueue<CheckedJpeg>>> checked;  // per lane with nvJPEG; else nullptr
-  BoundedQueue<std::vector<catalog::MediaResult>> results{4};      // committed by the writer
-  BoundedQueue<catalog::MediaRow> retry{1 << 16};                  // decoded alone after the others
+  BoundedQueue<std::vector<catalog::MediaResult>> results{4};       // committed by the writer
+  BoundedQueue<catalog::MediaRow> retry{1 << 16};                   // decoded alone after the others
 
   // ---- memory: thread-safe ------------------------------------------------------------------
-  MemoryBudget budget;                                        // host: --max-memory less the runtime
-  std::map<int, std::unique_ptr<MemoryBudget>> gpu_memory;   // per CUDA device index
+  MemoryBudget budget;                                      // host: --max-memory less the runtime
+  std::map<int, std::unique_ptr<MemoryBudget>> gpu_memory;  // per CUDA device index
 
   // ---- shared progress ----------------------------------------------------------------------
   std::atomic<int> batch_size{1};        // lowered by backoff

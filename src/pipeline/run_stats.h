@@ -17,8 +17,8 @@ struct RunStats {
   int64_t process_cpu_at_start = ProcessCpuMicros();
 
   TimeAccumulator decode, gpu_decode, infer, write;  // each stage, summed over its threads
-  TimeAccumulator infer_wait;                       // inference waiting for decoded photos
-  FirstAndLast cpu_decoders_done;                   // when CPU decoders ran out of files
+  TimeAccumulator infer_wait;                        // inference waiting for decoded photos
+  FirstAndLast cpu_decoders_done;                    // when CPU decoders ran out of files
   struct {
     TimeAccumulator read, decode, prepare;  // read also counts files that are not decoded
     TimeAccumulator handoff;                // waiting for room in the next stage's queue

@@ -32,15 +32,15 @@ struct FileBytes {
 struct WorkItem {
   int64_t media_id = 0;
   std::string path;
-  Status status;                     // !ok: failed before inference
-  std::optional<RgbImage> image;     // pixels, or the detector's prepared input
-  MemoryLease host_memory;           // what `image` holds of the run's budget
-  MemoryLease device_memory;         // of a GPU's budget, for an input prepared there
-  catalog::MediaResult meta;         // hash, size, orientation, capture time
+  Status status;                  // !ok: failed before inference
+  std::optional<RgbImage> image;  // pixels, or the detector's prepared input
+  MemoryLease host_memory;        // what `image` holds of the run's budget
+  MemoryLease device_memory;      // of a GPU's budget, for an input prepared there
+  catalog::MediaResult meta;      // hash, size, orientation, capture time
   bool is_video = false;
-  double time_s = -1;                // video frame time
-  int frame_index = 0;               // for videos: 0, 1, 2 ... in the order the decoder pushed them
-  bool last_frame = true;            // for videos: the final item of this file
+  double time_s = -1;      // video frame time
+  int frame_index = 0;     // for videos: 0, 1, 2 ... in the order the decoder pushed them
+  bool last_frame = true;  // for videos: the final item of this file
 
   bool has_input() const { return status.ok() && image.has_value(); }
   // Drops the image and gives its memory back (after inference, or on failure).

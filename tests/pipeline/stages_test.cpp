@@ -4,13 +4,13 @@
 // the detector (fast and told when to fail) and the commit failure are stand-ins. Each test
 // asserts what a user sees: nothing lost, nothing duplicated, the right error recorded.
 #include <gtest/gtest.h>
+#include <zlib.h>
 
 #include <atomic>
 #include <chrono>
 #include <map>
 #include <mutex>
 #include <set>
-#include <zlib.h>
 
 #include "catalog/catalog.h"
 #include "core/memory.h"
@@ -76,7 +76,9 @@ class FailingCatalog : public catalog::Catalog {
   Result<int64_t> BeginRun(const catalog::RunInfo& r) override { return real_->BeginRun(r); }
   Status FinishRun(int64_t id, const catalog::RunCounts& c) override { return real_->FinishRun(id, c); }
   Result<std::vector<catalog::MediaRow>> LoadFileIndex() override { return real_->LoadFileIndex(); }
-  Result<std::vector<catalog::MediaRow>> FindGoneByHash(const std::string& h) override { return real_->FindGoneByHash(h); }
+  Result<std::vector<catalog::MediaRow>> FindGoneByHash(const std::string& h) override {
+    return real_->FindGoneByHash(h);
+  }
   Status ApplyScan(const catalog::ScanChanges& c) override { return real_->ApplyScan(c); }
   Result<std::vector<catalog::MediaRow>> PendingFor(int64_t m, int64_t l) override { return real_->PendingFor(m, l); }
   Status CommitBatch(int64_t model_id, int64_t run_id, const std::vector<catalog::MediaResult>& results) override {
@@ -190,7 +192,8 @@ TEST_F(StagesTest, ObserverHearsTheScanEveryBatchEachFailureAndTheEnd) {
   EXPECT_EQ(recorder.progress.back().done, 14);
   EXPECT_EQ(recorder.progress.back().total, 14);
   EXPECT_EQ(recorder.progress.back().eta_s, 0);
-  for (size_t i = 1; i < recorder.progress.size(); ++i) EXPECT_GE(recorder.progress[i].done, recorder.progress[i - 1].done);
+  for (size_t i = 1; i < recorder.progress.size(); ++i)
+    EXPECT_GE(recorder.progress[i].done, recorder.progress[i - 1].done);
   ASSERT_EQ(recorder.failures.size(), 2u);
   std::set<std::string> failed;
   for (const auto& f : recorder.failures) {
@@ -344,7 +347,9 @@ TEST_F(StagesTest, FilesLargerThanTheBudgetCanEverFreeFailWithTheReasonAndTheRun
       ++huge_failed;
       EXPECT_FALSE(e.error.empty()) << e.path;
       // At the tightest budget none can ever fit: each says so, with the numbers.
-      if (extra == uint64_t{150} << 20) EXPECT_NE(e.error.find("at most"), std::string::npos) << e.path << ": " << e.error;
+      if (extra == uint64_t{150} << 20) {
+        EXPECT_NE(e.error.find("at most"), std::string::npos) << e.path << ": " << e.error;
+      }
     }
     if (extra == uint64_t{150} << 20) EXPECT_EQ(huge_failed, 3);
   }

@@ -199,7 +199,8 @@ void RunCpuDecoder(RunContext& run, int worker) {
   // The detector that prepares this worker's photos: with several GPUs, each takes its share.
   const size_t lane = static_cast<size_t>(worker) % run.lanes.size();
   const model::Detector& detector = *run.lanes[lane];
-  for (const catalog::MediaRow* row; !run.Cancelled() && worker < run.decoders_allowed.load() && (row = run.NextRow(false));) {
+  for (const catalog::MediaRow* row;
+       !run.Cancelled() && worker < run.decoders_allowed.load() && (row = run.NextRow(false));) {
     const auto start = Clock::now();
     if (row->kind == catalog::MediaKind::kVideo) {
       DecodeVideo(run, *row, lane);
@@ -209,7 +210,8 @@ void RunCpuDecoder(RunContext& run, int worker) {
         // The allocator refused: fewer decoders from now on; the file is retried alone once
         // every decoder has stopped.
         run.decoders_allowed = std::max(1, run.decoders_allowed.load() / 2);
-        spdlog::warn("{}: out of memory while decoding; decode concurrency now {}", row->path, run.decoders_allowed.load());
+        spdlog::warn("{}: out of memory while decoding; decode concurrency now {}", row->path,
+                     run.decoders_allowed.load());
         run.retry.Push(*row);
         run.stats.decode.Add(start);
         return;

@@ -99,9 +99,9 @@ void GpuDecodeStage::Feed(engine::GpuJpegDecoder& checker, const model::Detector
     stats.gpu_phases.read.Add(start);
     start = Clock::now();
     jpeg.input = {jpeg.bytes.data.data(), jpeg.bytes.data.size(), jpeg.info.orientation};
-    const Status nvjpeg_takes = !jpeg.item.status.ok()                      ? jpeg.item.status
+    const Status nvjpeg_takes = !jpeg.item.status.ok()                          ? jpeg.item.status
                                 : jpeg.info.format != media::ImageFormat::kJpeg ? Unsupported("not a JPEG inside")
-                                                                             : checker.Check(&jpeg.input);
+                                                                                : checker.Check(&jpeg.input);
     stats.gpu_phases.check.Add(start);
     if (nvjpeg_takes.ok()) {
       start = Clock::now();
@@ -131,7 +131,8 @@ void GpuDecodeStage::DecodeBatches(engine::GpuJpegDecoder& decoder, const model:
   while (true) {
     // What the feeders have ready, and what they bring while the batch fills.
     const auto waiting = Clock::now();
-    std::vector<CheckedJpeg> batch = checked.PopBatch(static_cast<size_t>(run_.batch_size.load()), std::chrono::milliseconds(2));
+    std::vector<CheckedJpeg> batch =
+        checked.PopBatch(static_cast<size_t>(run_.batch_size.load()), std::chrono::milliseconds(2));
     stats.gpu_phases.starved.Add(waiting);
     if (batch.empty()) {
       spdlog::debug("{}: nvJPEG worker out of JPEGs {:.2f} s into the run", detector.device().name, stats.elapsed());
@@ -190,7 +191,8 @@ void GpuDecodeStage::DecodeBatches(engine::GpuJpegDecoder& decoder, const model:
     }
     stats.gpu_phases.cpu.Add(phase);
     stats.gpu_decode.Add(start);
-    for (size_t k = 0; k < batch.size(); ++k) (done[k] ? *run_.decoded[lane] : run_.Inbox(lane)).Push(std::move(batch[k].item));
+    for (size_t k = 0; k < batch.size(); ++k)
+      (done[k] ? *run_.decoded[lane] : run_.Inbox(lane)).Push(std::move(batch[k].item));
   }
 }
 

@@ -37,7 +37,8 @@ class GpuDecodeStage {
 
  private:
   void Feed(engine::GpuJpegDecoder& checker, const model::Detector& detector, BoundedQueue<CheckedJpeg>& checked);
-  void DecodeBatches(engine::GpuJpegDecoder& decoder, const model::Detector& detector, BoundedQueue<CheckedJpeg>& checked);
+  void DecodeBatches(engine::GpuJpegDecoder& decoder, const model::Detector& detector,
+                     BoundedQueue<CheckedJpeg>& checked);
 
   RunContext& run_;
   mutable Mutex mutex_;

@@ -12,7 +12,8 @@ void InferStage::Run(const model::Detector& detector) {
   while (true) {
     const auto waiting = Clock::now();
     // What is ready; not waiting long for stragglers.
-    std::vector<WorkItem> batch = decoded.PopBatch(static_cast<size_t>(run_.batch_size.load()), std::chrono::milliseconds(20));
+    std::vector<WorkItem> batch =
+        decoded.PopBatch(static_cast<size_t>(run_.batch_size.load()), std::chrono::milliseconds(20));
     if (batch.empty()) break;
     run_.stats.infer_wait.Add(waiting);
     const auto start = Clock::now();

@@ -31,7 +31,8 @@ class InferStage {
     bool failed = false;
     std::string error;
   };
-  void DetectItems(const model::Detector& detector, std::vector<WorkItem>& batch, std::vector<catalog::MediaResult>* out);
+  void DetectItems(const model::Detector& detector, std::vector<WorkItem>& batch,
+                   std::vector<catalog::MediaResult>* out);
   // Adds one frame; the video's result once it is complete.
   std::optional<catalog::MediaResult> AddFrame(WorkItem& frame, std::vector<Detection> found);
 
