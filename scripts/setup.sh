@@ -33,7 +33,7 @@ install_debian() {
   # npm only fetches the model (`npm pack`); keep a Node.js that is already there.
   command -v npm >/dev/null || packages+=(nodejs npm)
   if [ "$WITH_TESTS" = ON ]; then
-    packages+=(libgtest-dev libgmock-dev python3-torch clang libclang-rt-14-dev imagemagick)
+    packages+=(libgtest-dev libgmock-dev python3-torch clang libclang-rt-14-dev clang-format imagemagick)
   fi
   local missing=()
   for p in "${packages[@]}"; do
