@@ -19,8 +19,9 @@ for shared in .deps models; do [ -e "$REF/$shared" ] || ln -s "$PWD/$shared" "$R
 for tree in . "$REF"; do
   [ -x "$tree/build-cuda/mediadex" ] && continue
   echo "== building $tree"
-  (cd "$tree" && scripts/gpu-build.sh --no-tests > "$RESULTS/build-$(basename "$(realpath "$tree")").txt" 2>&1) ||
-    { tail -40 "$RESULTS/build-$(basename "$(realpath "$tree")").txt"; exit 1; }
+  log="$RESULTS/build-$(basename "$(realpath "$tree")").txt"
+  (cd "$tree" && scripts/gpu-build.sh --no-tests > "$log" 2>&1)  # its smoke runs may fail where samples/ is not copied
+  [ -x "$tree/build-cuda/mediadex" ] || { tail -40 "$log"; exit 1; }
 done
 [ -d .deps/root ] && export LD_LIBRARY_PATH=$PWD/.deps/root/usr/lib/x86_64-linux-gnu${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
 LIB=/tmp/mediadex-lib-$N
