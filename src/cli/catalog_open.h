@@ -39,7 +39,8 @@ std::string FormatUnixTime(int64_t seconds);
 const char* MediaKindName(catalog::MediaKind kind);  // "image" | "video"
 
 // A path for one line of text output: control characters (a newline in a file name) written as
-// \n, \t, \r or \xNN and backslashes doubled, so one file stays one line. JSON output needs none.
+// \n, \t, \r or \xNN, bytes that are not UTF-8 as \xNN and backslashes doubled (core/text.h's
+// escapes), so one file stays one line of valid text. JSON output uses JsonText (json_output.h).
 std::string OneLine(const std::string& path);
 
 }  // namespace mediadex::cli
