@@ -55,6 +55,13 @@ Result<std::unique_ptr<catalog::Catalog>> OpenCatalogFromConfig(const Config& co
   return catalog::OpenCatalog(path);
 }
 
+Result<std::optional<catalog::RunLock>> LockCatalogForRun(const Config& config) {
+  if (IsPostgresUrl(config.Get("catalog"))) return std::optional<catalog::RunLock>();
+  auto lock = catalog::RunLock::Acquire(CatalogPathFromConfig(config));
+  if (!lock.ok()) return lock.status();
+  return std::optional<catalog::RunLock>(std::move(lock).value());
+}
+
 nlohmann::json DetectionJson(const catalog::StoredDetection& stored) {
   const Detection& d = stored.detection;
   nlohmann::json j = {{"label", BytesToUtf8(d.label)},

@@ -7,9 +7,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "catalog/catalog.h"
+#include "catalog/run_lock.h"
 #include "core/config.h"
 #include "core/status.h"
 
@@ -24,6 +26,10 @@ std::string DefaultCatalogPath();
 //   create = false (queries): a missing file is NotFound "<path>: no catalog yet — run ...".
 // A postgres:// or postgresql:// URL is Unsupported in this build.
 Result<std::unique_ptr<catalog::Catalog>> OpenCatalogFromConfig(const Config& config, bool create);
+
+// For `index`: holds the SQLite catalog's run lock (catalog/run_lock.h) for as long as the
+// returned value lives; Busy naming the other run when one holds it. Nothing for PostgreSQL.
+Result<std::optional<catalog::RunLock>> LockCatalogForRun(const Config& config);
 
 // The catalog file the "catalog" setting names (the default path when empty; "sqlite:" prefix
 // removed). For messages.
