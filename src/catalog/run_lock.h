@@ -4,7 +4,8 @@
 // naming the first one's process id, rather than made to wait for a run that may take hours.
 //
 //   auto lock = catalog::RunLock::Acquire("/data/catalog.db");   // holds <catalog>.lock
-//   if (!lock.ok()) return Fail(lock.status());   // Busy "...: another `mediadex index` run (pid 4242) ..."
+//   if (!lock.ok()) return Fail(lock.status());   // Busy "...: another `mediadex index` run (pid
+//   4242) ..."
 //
 // An flock(2) on "<catalog>.lock" (created beside the catalog, left there): the kernel drops it
 // when the holder exits, even on kill -9, so a crashed run never blocks the next one.

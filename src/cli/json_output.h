@@ -7,7 +7,6 @@
 #define MEDIADEX_CLI_JSON_OUTPUT_H_
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 
 #include "core/text.h"

@@ -7,8 +7,9 @@
 //   BatchMemory memory(budget);
 //   memory.Reserve(inference_bytes);   // for the run
 //   memory.NextBatch();                // a batch starts decoding
-//   if (Status s = memory.Acquire(n); !s.ok()) ...   // "needs 2.0 GiB, at most 1.1 GiB can be free"
-//   memory.Pin(held);                  // stays until the batch is reported, then Release(held)
+//   if (Status s = memory.Acquire(n); !s.ok()) ...   // "needs 2.0 GiB, at most 1.1 GiB can be
+//   free" memory.Pin(held);                  // stays until the batch is reported, then
+//   Release(held)
 #ifndef MEDIADEX_PIPELINE_BATCH_MEMORY_H_
 #define MEDIADEX_PIPELINE_BATCH_MEMORY_H_
 

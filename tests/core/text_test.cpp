@@ -3,8 +3,8 @@
 #include "core/text.h"
 
 #include <gtest/gtest.h>
-#include <nlohmann/json.hpp>
 
+#include <nlohmann/json.hpp>
 #include <random>
 
 namespace mediadex {
@@ -16,8 +16,9 @@ void ExpectJsonAccepts(const std::string& text) {
 }
 
 TEST(TextTest, ValidUtf8WithoutBackslashesIsKeptByteForByte) {
-  for (const std::string s : {"", "photo.jpg", "caf\xC3\xA9.jpg", "\xE6\x97\xA5\xE6\x9C\xAC.png",
-                              "\xF0\x9F\x90\xB6 dog.jpg", "tab\there", "\xEF\xBF\xBD", "\xF4\x8F\xBF\xBF"}) {
+  for (const std::string s :
+       {"", "photo.jpg", "caf\xC3\xA9.jpg", "\xE6\x97\xA5\xE6\x9C\xAC.png",
+        "\xF0\x9F\x90\xB6 dog.jpg", "tab\there", "\xEF\xBF\xBD", "\xF4\x8F\xBF\xBF"}) {
     EXPECT_TRUE(IsValidUtf8(s)) << s;
     EXPECT_EQ(BytesToUtf8(s), s);
     EXPECT_EQ(Utf8ToBytes(s), s);
@@ -25,15 +26,17 @@ TEST(TextTest, ValidUtf8WithoutBackslashesIsKeptByteForByte) {
 }
 
 TEST(TextTest, InvalidBytesAndBackslashesAreEscapedAsDocumented) {
-  EXPECT_EQ(BytesToUtf8("caf\xE9.jpg"), "caf\\xe9.jpg");     // Latin-1 é
+  EXPECT_EQ(BytesToUtf8("caf\xE9.jpg"), "caf\\xe9.jpg");  // Latin-1 é
   EXPECT_EQ(BytesToUtf8("a\\b"), "a\\\\b");
   EXPECT_EQ(BytesToUtf8("\xFF\xFE"), "\\xff\\xfe");
-  EXPECT_EQ(BytesToUtf8("\xC0\xAF"), "\\xc0\\xaf");            // overlong '/'
-  EXPECT_EQ(BytesToUtf8("\xED\xA0\x80"), "\\xed\\xa0\\x80");   // a surrogate, U+D800
+  EXPECT_EQ(BytesToUtf8("\xC0\xAF"), "\\xc0\\xaf");                    // overlong '/'
+  EXPECT_EQ(BytesToUtf8("\xED\xA0\x80"), "\\xed\\xa0\\x80");           // a surrogate, U+D800
   EXPECT_EQ(BytesToUtf8("\xF4\x90\x80\x80"), "\\xf4\\x90\\x80\\x80");  // above U+10FFFF
-  EXPECT_EQ(BytesToUtf8("\xE6\x97"), "\\xe6\\x97");            // cut short
-  EXPECT_EQ(BytesToUtf8("\xE6\x97" "a"), "\\xe6\\x97a");       // cut short, then ASCII
-  EXPECT_EQ(BytesToUtf8("\xC3\xA9\xE9"), "\xC3\xA9\\xe9");     // valid kept beside invalid
+  EXPECT_EQ(BytesToUtf8("\xE6\x97"), "\\xe6\\x97");                    // cut short
+  EXPECT_EQ(BytesToUtf8("\xE6\x97"
+                        "a"),
+            "\\xe6\\x97a");                                 // cut short, then ASCII
+  EXPECT_EQ(BytesToUtf8("\xC3\xA9\xE9"), "\xC3\xA9\\xe9");  // valid kept beside invalid
   EXPECT_FALSE(IsValidUtf8("caf\xE9"));
   EXPECT_FALSE(IsValidUtf8("\xED\xA0\x80"));
 }
@@ -54,7 +57,8 @@ TEST(TextTest, RandomBytesRoundTripAndAStrictJsonWriterAcceptsThem) {
   std::mt19937 rng(22);
   // Bytes drawn mostly from the interesting ranges: ASCII, backslash, 'x', hex digits, lead
   // and continuation bytes.
-  const std::string alphabet = std::string("\\x0aF/.") + "\x80\xBF\xC2\xDF\xE0\xED\xEF\xF0\xF4\xF5\xFF\xA0\x9F";
+  const std::string alphabet =
+      std::string("\\x0aF/.") + "\x80\xBF\xC2\xDF\xE0\xED\xEF\xF0\xF4\xF5\xFF\xA0\x9F";
   for (int n = 0; n < 20000; ++n) {
     std::string s;
     const int length = static_cast<int>(rng() % 12);
