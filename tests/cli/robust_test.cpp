@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -294,12 +295,30 @@ TEST_F(RobustCliTest, ADamagedCatalogIsRefusedOnOpenWithExit2NamingTheFile) {
   ASSERT_EQ(run.exit_code, 0) << run.err;
   // The last connection's close checkpointed the WAL into the file and removed it.
   ASSERT_FALSE(fs::exists(catalog_ + "-wal"));
-  // Damage the last page (an index or table page; the header and schema stay readable).
+  // Damage the detections' label index (its root page, past the page header): the file header
+  // and the schema stay readable, so only a check of the pages themselves can see it.
+  int page = 0, page_size = 0;
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open_v2(catalog_.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* stmt = nullptr;
+    const char* sql =
+        "SELECT rootpage, (SELECT page_size FROM pragma_page_size) FROM sqlite_schema WHERE name = "
+        "'detections_label_score'";
+    ASSERT_EQ(sqlite3_prepare_v2(db, sql, -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+    page = sqlite3_column_int(stmt, 0);
+    page_size = sqlite3_column_int(stmt, 1);
+    sqlite3_finalize(stmt);
+    sqlite3_close(db);
+  }
   std::string bytes = ReadFile(catalog_);
-  const size_t page = 4096;
-  ASSERT_GE(bytes.size(), 4 * page);
-  for (size_t i = bytes.size() - page + 8; i < bytes.size(); ++i)
+  ASSERT_GT(page, 1);
+  ASSERT_GE(bytes.size(), static_cast<size_t>(page) * page_size);
+  for (size_t i = static_cast<size_t>(page - 1) * page_size + 12;
+       i < static_cast<size_t>(page) * page_size; ++i) {
     bytes[i] = static_cast<char>(i * 131 + 7);
+  }
   std::ofstream(catalog_, std::ios::binary | std::ios::trunc) << bytes;
 
   for (const std::string command : {"index --device cpu", "status", "search person"}) {
