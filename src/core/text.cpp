@@ -84,8 +84,7 @@ std::string Utf8ToBytes(std::string_view text) {
         ++i;
         continue;
       }
-      if (text[i + 1] == 'x' && i + 3 < text.size() && HexValue(text[i + 2]) >= 0 &&
-          HexValue(text[i + 3]) >= 0) {
+      if (text[i + 1] == 'x' && i + 3 < text.size() && HexValue(text[i + 2]) >= 0 && HexValue(text[i + 3]) >= 0) {
         out += static_cast<char>(HexValue(text[i + 2]) * 16 + HexValue(text[i + 3]));
         i += 3;
         continue;

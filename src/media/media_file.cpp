@@ -45,9 +45,7 @@ Result<MediaFile> MediaFile::Open(const std::string& path) {
   return MediaFile(fd, static_cast<uint64_t>(st.st_size));
 }
 
-MediaFile::MediaFile(MediaFile&& other) noexcept : fd_(other.fd_), size_(other.size_) {
-  other.fd_ = -1;
-}
+MediaFile::MediaFile(MediaFile&& other) noexcept : fd_(other.fd_), size_(other.size_) { other.fd_ = -1; }
 
 MediaFile& MediaFile::operator=(MediaFile&& other) noexcept {
   if (this != &other) {
@@ -63,9 +61,7 @@ MediaFile::~MediaFile() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-Result<std::vector<uint8_t>> MediaFile::ReadHead(size_t n) const {
-  return Read(std::min<uint64_t>(n, size_));
-}
+Result<std::vector<uint8_t>> MediaFile::ReadHead(size_t n) const { return Read(std::min<uint64_t>(n, size_)); }
 
 Result<std::vector<uint8_t>> MediaFile::ReadAll() const {
   auto bytes = Read(size_);

@@ -22,8 +22,8 @@ Status BatchMemory::Acquire(uint64_t bytes) {
   for (;;) {
     // Re-checked after every change: the batch's pinned photos only grow while it is decoded.
     if (bytes > CanBeFree()) {
-      return InvalidArgument("needs " + FormatBytes(bytes) + ", at most " +
-                             FormatBytes(CanBeFree()) + " can be free under --max-memory");
+      return InvalidArgument("needs " + FormatBytes(bytes) + ", at most " + FormatBytes(CanBeFree()) +
+                             " can be free under --max-memory");
     }
     if (in_use_ + bytes <= limit_) break;
     changed_.wait(lock);

@@ -31,8 +31,7 @@ struct Decoded {
 
 // Reads, checks and decodes one file inside the budget, then runs the detector's preprocessing
 // (and its upload) on this thread. On failure d->image says why.
-void DecodeOne(const model::Detector& detector, const media::DecodeOptions& options, BatchMemory& memory,
-               Decoded* d) {
+void DecodeOne(const model::Detector& detector, const media::DecodeOptions& options, BatchMemory& memory, Decoded* d) {
   auto fail = [&](const Status& status) { d->image = status; };
   auto file = media::MediaFile::Open(d->path);
   if (!file.ok()) return fail(file.status());
@@ -77,8 +76,9 @@ void DecodeOne(const model::Detector& detector, const media::DecodeOptions& opti
   Status prepared = detector.Prepare(&*d->image);
   if (prepared.ok()) prepared = detector.Upload({&*d->image});
   const auto& info = detector.info();
-  const uint64_t held = d->image->prepared ? static_cast<uint64_t>(info.input_width) * info.input_height * 3 * sizeof(float)
-                                           : d->image->pixels.size();
+  const uint64_t held = d->image->prepared
+                            ? static_cast<uint64_t>(info.input_width) * info.input_height * 3 * sizeof(float)
+                            : d->image->pixels.size();
   if (prepared.ok() && held > scratch && !memory.TryAcquire(held - scratch)) {
     prepared = InvalidArgument("the prepared image (" + FormatBytes(held) + ") does not fit --max-memory");
   }
@@ -91,9 +91,8 @@ void DecodeOne(const model::Detector& detector, const media::DecodeOptions& opti
   d->held = held;
 }
 
-std::vector<Decoded> DecodeRange(const model::Detector& detector, const std::vector<std::string>& paths,
-                                 size_t begin, size_t end, const media::DecodeOptions& options, int threads,
-                                 BatchMemory& memory) {
+std::vector<Decoded> DecodeRange(const model::Detector& detector, const std::vector<std::string>& paths, size_t begin,
+                                 size_t end, const media::DecodeOptions& options, int threads, BatchMemory& memory) {
   memory.NextBatch();  // the previous batch is complete: what it holds comes back once reported
   std::vector<Decoded> out(end - begin);
   std::atomic<size_t> next{0};
@@ -123,8 +122,7 @@ Result<std::vector<std::vector<Detection>>> DetectBatch(const model::Detector& d
   if (results.ok() || results.status().code() != StatusCode::kOutOfMemory || images.size() < 2) {
     return results;
   }
-  spdlog::warn("{}; retrying this batch of {} one image at a time", results.status().message(),
-               images.size());
+  spdlog::warn("{}; retrying this batch of {} one image at a time", results.status().message(), images.size());
   std::vector<std::vector<Detection>> one_by_one;
   for (const RgbImage* image : images) {
     auto single = detector.Detect({image}, options);
@@ -137,16 +135,16 @@ Result<std::vector<std::vector<Detection>>> DetectBatch(const model::Detector& d
 }  // namespace
 
 Status DetectFiles(const model::Detector& detector, const std::vector<std::string>& paths,
-                   const DetectFilesOptions& options,
-                   const std::function<void(const FileResult&)>& on_result) {
+                   const DetectFilesOptions& options, const std::function<void(const FileResult&)>& on_result) {
   size_t batch = static_cast<size_t>(std::max(1, options.batch_size));
   uint64_t budget = 0;  // no limit
   uint64_t infer_bytes = 0;
   if (options.max_memory > 0) {
     const uint64_t resident = CurrentRssBytes();
     if (options.max_memory <= resident + kRuntimeSlackBytes) {
-      return InvalidArgument("--max-memory " + FormatBytes(options.max_memory) + " is below what the runtime and model " +
-                             "already use (" + FormatBytes(resident) + " + " + FormatBytes(kRuntimeSlackBytes) + " slack)");
+      return InvalidArgument("--max-memory " + FormatBytes(options.max_memory) +
+                             " is below what the runtime and model " + "already use (" + FormatBytes(resident) + " + " +
+                             FormatBytes(kRuntimeSlackBytes) + " slack)");
     }
     budget = options.max_memory - resident - kRuntimeSlackBytes;
     // A CUDA detector works in its GPU's memory; elsewhere its working memory is RSS: a batch's
@@ -155,8 +153,11 @@ Status DetectFiles(const model::Detector& detector, const std::vector<std::strin
       const uint64_t per_image = static_cast<uint64_t>(detector.info().input_width) * detector.info().input_height *
                                  kInferenceBytesPerInputPixel;
       const size_t fits = static_cast<size_t>(budget / 2 / std::max<uint64_t>(1, per_image));
-      if (fits < 1) return InvalidArgument("--max-memory " + FormatBytes(options.max_memory) + " is too small for even one image in the detector");
-      if (fits < batch) spdlog::info("batch size {} -> {} to fit --max-memory {}", batch, fits, FormatBytes(options.max_memory));
+      if (fits < 1)
+        return InvalidArgument("--max-memory " + FormatBytes(options.max_memory) +
+                               " is too small for even one image in the detector");
+      if (fits < batch)
+        spdlog::info("batch size {} -> {} to fit --max-memory {}", batch, fits, FormatBytes(options.max_memory));
       batch = std::min(batch, fits);
       infer_bytes = per_image * batch;
     }
@@ -165,9 +166,8 @@ Status DetectFiles(const model::Detector& detector, const std::vector<std::strin
   if (!memory.Reserve(infer_bytes)) return InvalidArgument("--max-memory is too small for the detector");
   model::DetectOptions detect = options.detect;
   detect.pad_batch_to = static_cast<int>(std::min(batch, paths.size()));  // one batch shape on a GPU
-  const int threads = options.decode_threads > 0
-                          ? options.decode_threads
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = options.decode_threads > 0 ? options.decode_threads
+                                                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   auto decode = [&](size_t begin) {
     return DecodeRange(detector, paths, begin, std::min(paths.size(), begin + batch), options.decode, threads, memory);
   };
@@ -205,7 +205,9 @@ Status DetectFiles(const model::Detector& detector, const std::vector<std::strin
     chunk.clear();
     memory.Release(held);
   }
-  if (budget > 0) spdlog::debug("detect: peak {} of a {} budget for images and inference", FormatBytes(memory.peak()), FormatBytes(budget));
+  if (budget > 0)
+    spdlog::debug("detect: peak {} of a {} budget for images and inference", FormatBytes(memory.peak()),
+                  FormatBytes(budget));
   return Status::Ok();
 }
 

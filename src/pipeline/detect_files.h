@@ -24,8 +24,8 @@
 namespace mediadex::pipeline {
 
 struct DetectFilesOptions {
-  int batch_size = 8;       // images per forward pass
-  int decode_threads = 0;   // 0 = one per core
+  int batch_size = 8;      // images per forward pass
+  int decode_threads = 0;  // 0 = one per core
   media::DecodeOptions decode;
   model::DetectOptions detect;
   // Peak RSS ceiling (--max-memory); 0 = none. What is resident when DetectFiles starts (the
@@ -35,8 +35,8 @@ struct DetectFilesOptions {
 
 struct FileResult {
   std::string path;
-  Status status;            // why this file failed; OK otherwise
-  int width = 0;            // upright full-size pixels
+  Status status;  // why this file failed; OK otherwise
+  int width = 0;  // upright full-size pixels
   int height = 0;
   std::vector<Detection> detections;
 };
@@ -46,8 +46,7 @@ struct FileResult {
 // status; an out-of-memory batch is retried one image at a time. Fails before any file only
 // when max_memory is below what is already resident.
 Status DetectFiles(const model::Detector& detector, const std::vector<std::string>& paths,
-                 const DetectFilesOptions& options,
-                 const std::function<void(const FileResult&)>& on_result);
+                   const DetectFilesOptions& options, const std::function<void(const FileResult&)>& on_result);
 
 }  // namespace mediadex::pipeline
 

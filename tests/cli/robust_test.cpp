@@ -29,8 +29,7 @@ using testing::CommandRun;
 using testing::ReadFile;
 using testing::ShellQuote;
 
-constexpr const char* kTimeout =
-    "timeout 300 ";  // a hang fails the test (exit 124), never blocks CI
+constexpr const char* kTimeout = "timeout 300 ";  // a hang fails the test (exit 124), never blocks CI
 
 class RobustCliTest : public ::testing::Test {
  protected:
@@ -83,8 +82,7 @@ std::vector<nlohmann::json> ParseLines(const std::string& out) {
 
 // The exact bytes behind a "file" field.
 std::string FileBytes(const nlohmann::json& j, const char* key = "file") {
-  return j.contains(key) && j[key].is_string() ? Utf8ToBytes(j[key].get<std::string>())
-                                               : std::string("<none>");
+  return j.contains(key) && j[key].is_string() ? Utf8ToBytes(j[key].get<std::string>()) : std::string("<none>");
 }
 
 // --- file names that are not UTF-8 ---------------------------------------------------------
@@ -98,8 +96,8 @@ TEST_F(RobustCliTest, NamesThatAreNotUtf8SurviveEveryJsonAndCsvOutputByteForByte
   const std::string catalog = "--catalog " + ShellQuote(catalog_);
 
   // detect --json: one line per file, the failed one with its error.
-  CommandRun run = Mediadex("detect --json --device cpu " + ShellQuote(good) + " " +
-                            ShellQuote(other) + " " + ShellQuote(broken));
+  CommandRun run =
+      Mediadex("detect --json --device cpu " + ShellQuote(good) + " " + ShellQuote(other) + " " + ShellQuote(broken));
   ASSERT_EQ(run.exit_code, 1) << run.err;
   auto lines = ParseLines(run.out);
   ASSERT_EQ(lines.size(), 3u) << run.out;
@@ -108,8 +106,7 @@ TEST_F(RobustCliTest, NamesThatAreNotUtf8SurviveEveryJsonAndCsvOutputByteForByte
   EXPECT_EQ(FileBytes(lines[2]), broken);
   EXPECT_FALSE(lines[0]["detections"].empty());
   EXPECT_TRUE(lines[2].contains("error")) << lines[2];
-  EXPECT_EQ(lines[0]["file"].get<std::string>(), BytesToUtf8(good))
-      << "the documented escapes: \\xHH and \\\\";
+  EXPECT_EQ(lines[0]["file"].get<std::string>(), BytesToUtf8(good)) << "the documented escapes: \\xHH and \\\\";
   EXPECT_NE(lines[0]["file"].get<std::string>().find("caf\\xe9 \\\\xe9.jpg"), std::string::npos);
 
   // index, then every catalog command that prints JSON or CSV.
@@ -180,25 +177,22 @@ TEST_F(RobustCliTest, DetectRefusesFifosDevicesAndHugeFilesOneLineEachAndStillDe
   const std::string good = Photo("good.jpg");
 
   const auto start = std::chrono::steady_clock::now();
-  CommandRun run = Mediadex("detect --json --device cpu --max-memory 1GiB " + fifo + " " + zero +
-                            " " + sparse + " " + big + " " + good);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  CommandRun run = Mediadex("detect --json --device cpu --max-memory 1GiB " + fifo + " " + zero + " " + sparse + " " +
+                            big + " " + good);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_NE(run.exit_code, 124) << "detect hung (killed after 300 s)";
   EXPECT_EQ(run.exit_code, 1) << run.err;
   auto lines = ParseLines(run.out);
   ASSERT_EQ(lines.size(), 5u) << run.out;
-  const std::vector<std::pair<std::string, std::string>> refused = {
-      {fifo, "not a regular file (a FIFO)"},
-      {zero, "not a regular file (a character device)"},
-      {sparse, "not a supported image"},
-      {big, "reading the file needs 2.0 GiB"}};
+  const std::vector<std::pair<std::string, std::string>> refused = {{fifo, "not a regular file (a FIFO)"},
+                                                                    {zero, "not a regular file (a character device)"},
+                                                                    {sparse, "not a supported image"},
+                                                                    {big, "reading the file needs 2.0 GiB"}};
   for (size_t i = 0; i < refused.size(); ++i) {
     const auto& [path, reason] = refused[i];
     EXPECT_EQ(FileBytes(lines[i]), path);
     EXPECT_NE(lines[i].value("error", "").find(reason), std::string::npos) << lines[i];
-    EXPECT_NE(run.err.find(path + ": " + reason), std::string::npos)
-        << run.err;  // one line on stderr
+    EXPECT_NE(run.err.find(path + ": " + reason), std::string::npos) << run.err;  // one line on stderr
   }
   EXPECT_FALSE(lines[4].contains("error")) << lines[4];
   EXPECT_FALSE(lines[4]["detections"].empty());
@@ -212,15 +206,11 @@ TEST_F(RobustCliTest, IndexSaysWhyItSkipsAFifoOrADeviceNamedLikeAPhoto) {
   const std::string zero = (dir_ / "lib" / "zero.jpg").string();
   fs::create_symlink("/dev/zero", zero);
   const std::string good = Photo("lib/good.jpg");
-  CommandRun run = Mediadex("index --device cpu --catalog " + catalog_ + " " + fifo + " " +
-                            (dir_ / "lib").string());
+  CommandRun run = Mediadex("index --device cpu --catalog " + catalog_ + " " + fifo + " " + (dir_ / "lib").string());
   ASSERT_NE(run.exit_code, 124) << "index hung on a FIFO";
   EXPECT_EQ(run.exit_code, 0) << run.err;
-  EXPECT_NE(run.err.find(fifo + ": not a regular file (a FIFO) (skipped)"), std::string::npos)
-      << run.err;
-  EXPECT_NE(run.err.find(zero + ": not a regular file (a character device) (skipped)"),
-            std::string::npos)
-      << run.err;
+  EXPECT_NE(run.err.find(fifo + ": not a regular file (a FIFO) (skipped)"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find(zero + ": not a regular file (a character device) (skipped)"), std::string::npos) << run.err;
   EXPECT_NE(run.out.find("1 done, 0 failed"), std::string::npos) << run.out;
 }
 
@@ -228,8 +218,8 @@ TEST_F(RobustCliTest, IndexSaysWhyItSkipsAFifoOrADeviceNamedLikeAPhoto) {
 
 // Starts `mediadex ARGS` as a child process (its own pid, for waitpid and kill).
 pid_t Start(const std::string& args, const fs::path& out, const fs::path& err) {
-  const std::string command = "exec " + testing::MediadexBinary() + " " + args + " >" +
-                              ShellQuote(out.string()) + " 2>" + ShellQuote(err.string());
+  const std::string command = "exec " + testing::MediadexBinary() + " " + args + " >" + ShellQuote(out.string()) +
+                              " 2>" + ShellQuote(err.string());
   const pid_t pid = ::fork();
   if (pid == 0) {
     ::execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
@@ -255,21 +245,18 @@ int ExitCode(pid_t pid) {
 }
 
 TEST_F(RobustCliTest, ASecondIndexRunOnTheSameCatalogIsRefusedNamingTheFirst) {
-  const std::string args =
-      "index --device cpu --catalog " + catalog_ + " " + std::string(MEDIADEX_SAMPLES_DIR);
+  const std::string args = "index --device cpu --catalog " + catalog_ + " " + std::string(MEDIADEX_SAMPLES_DIR);
   const pid_t first = Start(args, dir_ / "first.out", dir_ / "first.err");
   ASSERT_GT(first, 0);
   ASSERT_TRUE(WaitForLockHolder(catalog_ + ".lock", first)) << ReadFile(dir_ / "first.err");
   CommandRun second = Mediadex(args);
   EXPECT_EQ(second.exit_code, 2) << second.out << second.err;
-  EXPECT_NE(second.err.find(catalog_ + ": another `mediadex index` run (pid " +
-                            std::to_string(first) + ")"),
+  EXPECT_NE(second.err.find(catalog_ + ": another `mediadex index` run (pid " + std::to_string(first) + ")"),
             std::string::npos)
       << second.err;
   EXPECT_EQ(second.out.find("analysed"), std::string::npos) << "the second run analysed nothing";
   ASSERT_EQ(ExitCode(first), 0) << ReadFile(dir_ / "first.err");
-  EXPECT_NE(ReadFile(dir_ / "first.out").find("analysed 6 files on cpu: 6 done"),
-            std::string::npos);
+  EXPECT_NE(ReadFile(dir_ / "first.out").find("analysed 6 files on cpu: 6 done"), std::string::npos);
 
   // The first run is over: the catalog is free, and nothing is left to analyse.
   CommandRun third = Mediadex(args);
@@ -278,8 +265,7 @@ TEST_F(RobustCliTest, ASecondIndexRunOnTheSameCatalogIsRefusedNamingTheFirst) {
 }
 
 TEST_F(RobustCliTest, ARunKilledWithSigkillLeavesTheCatalogFreeForTheNext) {
-  const std::string args =
-      "index --device cpu --catalog " + catalog_ + " " + std::string(MEDIADEX_SAMPLES_DIR);
+  const std::string args = "index --device cpu --catalog " + catalog_ + " " + std::string(MEDIADEX_SAMPLES_DIR);
   const pid_t first = Start(args, dir_ / "first.out", dir_ / "first.err");
   ASSERT_GT(first, 0);
   ASSERT_TRUE(WaitForLockHolder(catalog_ + ".lock", first)) << ReadFile(dir_ / "first.err");
@@ -315,15 +301,13 @@ TEST_F(RobustCliTest, ADamagedCatalogIsRefusedOnOpenWithExit2NamingTheFile) {
   std::string bytes = ReadFile(catalog_);
   ASSERT_GT(page, 1);
   ASSERT_GE(bytes.size(), static_cast<size_t>(page) * page_size);
-  for (size_t i = static_cast<size_t>(page - 1) * page_size + 12;
-       i < static_cast<size_t>(page) * page_size; ++i) {
+  for (size_t i = static_cast<size_t>(page - 1) * page_size + 12; i < static_cast<size_t>(page) * page_size; ++i) {
     bytes[i] = static_cast<char>(i * 131 + 7);
   }
   std::ofstream(catalog_, std::ios::binary | std::ios::trunc) << bytes;
 
   for (const std::string command : {"index --device cpu", "status", "search person"}) {
-    run = Mediadex(command + " --catalog " + catalog_ +
-                   (command[0] == 'i' ? " " + dir_.string() : ""));
+    run = Mediadex(command + " --catalog " + catalog_ + (command[0] == 'i' ? " " + dir_.string() : ""));
     EXPECT_EQ(run.exit_code, 2) << command << ": " << run.out << run.err;
     EXPECT_NE(run.err.find(catalog_ + ": "), std::string::npos) << command << ": " << run.err;
     EXPECT_NE(run.err.find("damaged"), std::string::npos) << command << ": " << run.err;

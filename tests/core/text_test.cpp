@@ -16,9 +16,8 @@ void ExpectJsonAccepts(const std::string& text) {
 }
 
 TEST(TextTest, ValidUtf8WithoutBackslashesIsKeptByteForByte) {
-  for (const std::string s :
-       {"", "photo.jpg", "caf\xC3\xA9.jpg", "\xE6\x97\xA5\xE6\x9C\xAC.png",
-        "\xF0\x9F\x90\xB6 dog.jpg", "tab\there", "\xEF\xBF\xBD", "\xF4\x8F\xBF\xBF"}) {
+  for (const std::string s : {"", "photo.jpg", "caf\xC3\xA9.jpg", "\xE6\x97\xA5\xE6\x9C\xAC.png",
+                              "\xF0\x9F\x90\xB6 dog.jpg", "tab\there", "\xEF\xBF\xBD", "\xF4\x8F\xBF\xBF"}) {
     EXPECT_TRUE(IsValidUtf8(s)) << s;
     EXPECT_EQ(BytesToUtf8(s), s);
     EXPECT_EQ(Utf8ToBytes(s), s);
@@ -57,8 +56,7 @@ TEST(TextTest, RandomBytesRoundTripAndAStrictJsonWriterAcceptsThem) {
   std::mt19937 rng(22);
   // Bytes drawn mostly from the interesting ranges: ASCII, backslash, 'x', hex digits, lead
   // and continuation bytes.
-  const std::string alphabet =
-      std::string("\\x0aF/.") + "\x80\xBF\xC2\xDF\xE0\xED\xEF\xF0\xF4\xF5\xFF\xA0\x9F";
+  const std::string alphabet = std::string("\\x0aF/.") + "\x80\xBF\xC2\xDF\xE0\xED\xEF\xF0\xF4\xF5\xFF\xA0\x9F";
   for (int n = 0; n < 20000; ++n) {
     std::string s;
     const int length = static_cast<int>(rng() % 12);

@@ -63,8 +63,7 @@ TEST_F(MediaFileTest, ReadsTheSizeAtOpenAndSaysWhenTheFileShrank) {
   auto head = file->ReadHead(4);
   ASSERT_TRUE(head.ok());
   EXPECT_EQ(std::string(head->begin(), head->end()), "0123");
-  std::ofstream(path, std::ios::binary | std::ios::app)
-      << "grown";  // grew: cut at the size at open
+  std::ofstream(path, std::ios::binary | std::ios::app) << "grown";  // grew: cut at the size at open
   auto all = file->ReadAll();
   ASSERT_TRUE(all.ok());
   EXPECT_EQ(std::string(all->begin(), all->end()), "0123456789");

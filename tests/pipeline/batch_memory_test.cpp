@@ -21,8 +21,7 @@ TEST(BatchMemoryTest, ARequestThatCanNeverFitFailsAtOnceSayingHowMuchCanBeFree) 
   const Status s = memory.Acquire(301);
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
-  EXPECT_NE(s.message().find("at most 300 B can be free under --max-memory"), std::string::npos)
-      << s.message();
+  EXPECT_NE(s.message().find("at most 300 B can be free under --max-memory"), std::string::npos) << s.message();
   EXPECT_TRUE(memory.Acquire(300).ok()) << "what can be free is still given";
 }
 
@@ -45,8 +44,7 @@ TEST(BatchMemoryTest, AWaiterWhoseBatchFillsUpMeanwhileFailsInsteadOfWaitingFore
   auto waiter = std::async(std::launch::async, [&] { return memory.Acquire(600); });
   EXPECT_EQ(waiter.wait_for(100ms), std::future_status::timeout);
   memory.Pin(500);  // ... become a decoded photo of the same batch: it will not come back
-  ASSERT_EQ(waiter.wait_for(10s), std::future_status::ready)
-      << "a waiter that can never be served must wake";
+  ASSERT_EQ(waiter.wait_for(10s), std::future_status::ready) << "a waiter that can never be served must wake";
   EXPECT_FALSE(waiter.get().ok());
 }
 
