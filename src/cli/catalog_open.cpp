@@ -6,6 +6,8 @@
 #include <ctime>
 #include <filesystem>
 
+#include "core/text.h"
+
 namespace mediadex::cli {
 namespace fs = std::filesystem;
 namespace {
@@ -53,9 +55,16 @@ Result<std::unique_ptr<catalog::Catalog>> OpenCatalogFromConfig(const Config& co
   return catalog::OpenCatalog(path);
 }
 
+Result<std::optional<catalog::RunLock>> LockCatalogForRun(const Config& config) {
+  if (IsPostgresUrl(config.Get("catalog"))) return std::optional<catalog::RunLock>();
+  auto lock = catalog::RunLock::Acquire(CatalogPathFromConfig(config));
+  if (!lock.ok()) return lock.status();
+  return std::optional<catalog::RunLock>(std::move(lock).value());
+}
+
 nlohmann::json DetectionJson(const catalog::StoredDetection& stored) {
   const Detection& d = stored.detection;
-  nlohmann::json j = {{"label", d.label},
+  nlohmann::json j = {{"label", BytesToUtf8(d.label)},
                       {"class", d.class_id},
                       {"score", Round(d.score, 1e4)},
                       {"box", {Round(d.box.x1, 10), Round(d.box.y1, 10), Round(d.box.x2, 10), Round(d.box.y2, 10)}}};
@@ -79,11 +88,9 @@ const char* MediaKindName(catalog::MediaKind kind) {
 
 std::string OneLine(const std::string& path) {
   std::string out;
-  for (char c : path) {
+  for (char c : BytesToUtf8(path)) {  // backslashes doubled, invalid UTF-8 bytes as \xNN
     const auto u = static_cast<unsigned char>(c);
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '\n') {
+    if (c == '\n') {
       out += "\\n";
     } else if (c == '\t') {
       out += "\\t";

@@ -7,9 +7,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "catalog/catalog.h"
+#include "catalog/run_lock.h"
 #include "core/config.h"
 #include "core/status.h"
 
@@ -25,6 +27,10 @@ std::string DefaultCatalogPath();
 // A postgres:// or postgresql:// URL is Unsupported in this build.
 Result<std::unique_ptr<catalog::Catalog>> OpenCatalogFromConfig(const Config& config, bool create);
 
+// For `index`: holds the SQLite catalog's run lock (catalog/run_lock.h) for as long as the
+// returned value lives; Busy naming the other run when one holds it. Nothing for PostgreSQL.
+Result<std::optional<catalog::RunLock>> LockCatalogForRun(const Config& config);
+
 // The catalog file the "catalog" setting names (the default path when empty; "sqlite:" prefix
 // removed). For messages.
 std::string CatalogPathFromConfig(const Config& config);
@@ -39,7 +45,8 @@ std::string FormatUnixTime(int64_t seconds);
 const char* MediaKindName(catalog::MediaKind kind);  // "image" | "video"
 
 // A path for one line of text output: control characters (a newline in a file name) written as
-// \n, \t, \r or \xNN and backslashes doubled, so one file stays one line. JSON output needs none.
+// \n, \t, \r or \xNN, bytes that are not UTF-8 as \xNN and backslashes doubled (core/text.h's
+// escapes), so one file stays one line of valid text. JSON output uses JsonText (json_output.h).
 std::string OneLine(const std::string& path);
 
 }  // namespace mediadex::cli

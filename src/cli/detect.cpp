@@ -2,7 +2,9 @@
 //
 // pipeline::DetectFiles decodes on a thread pool while the previous batch runs on the device;
 // results are printed in the order given. A photo that fails is one line naming the file and
-// the reason; the others go on, and the exit code says some failed.
+// the reason; the others go on, and the exit code says some failed. Files get index's checks:
+// regular files only (a FIFO, or a symlink to /dev/zero, is refused, not read), and the file,
+// its decode and the detector stay inside --max-memory.
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -13,6 +15,7 @@
 
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/json_output.h"
 #include "media/decoder.h"
 #include "media/scan.h"
 #include "pipeline/detect_files.h"
@@ -54,16 +57,16 @@ std::vector<std::string> ExpandInputs(const std::vector<std::string>& inputs,
 void PrintResult(const pipeline::FileResult& r, bool json) {
   const auto& detections = r.detections;
   if (json) {
-    nlohmann::json j = {{"file", r.path}, {"width", r.width}, {"height", r.height}};
+    nlohmann::json j = {{"file", JsonText(r.path)}, {"width", r.width}, {"height", r.height}};
     auto& list = j["detections"] = nlohmann::json::array();
     for (const auto& d : detections) {
-      list.push_back({{"label", d.label},
+      list.push_back({{"label", JsonText(d.label)},
                       {"class", d.class_id},
                       {"score", std::round(d.score * 1e4) / 1e4},
                       {"box", {std::round(d.box.x1 * 10) / 10, std::round(d.box.y1 * 10) / 10,
                                std::round(d.box.x2 * 10) / 10, std::round(d.box.y2 * 10) / 10}}});
     }
-    std::printf("%s\n", j.dump().c_str());
+    std::printf("%s\n", DumpJson(j).c_str());
   } else {
     std::printf("%s  %dx%d  %zu object%s\n", r.path.c_str(), r.width, r.height,
                 detections.size(), detections.size() == 1 ? "" : "s");
@@ -77,7 +80,9 @@ void PrintResult(const pipeline::FileResult& r, bool json) {
 
 void PrintFailure(const std::string& path, const Status& status, bool json) {
   PrintError(path + ": " + status.message());
-  if (json) std::printf("%s\n", nlohmann::json({{"file", path}, {"error", status.message()}}).dump().c_str());
+  if (json) {
+    std::printf("%s\n", DumpJson(nlohmann::json({{"file", JsonText(path)}, {"error", JsonText(status.message())}})).c_str());
+  }
 }
 
 int RunDetect(const DetectArgs& args) {
@@ -88,7 +93,8 @@ int RunDetect(const DetectArgs& args) {
   auto batch_size = config->GetInt("batch_size");
   auto concurrency = config->GetInt("concurrency");
   auto max_pixels = config->GetInt("max_pixels");
-  for (const Status* s : {&batch_size.status(), &concurrency.status(), &max_pixels.status()}) {
+  auto max_memory = config->GetBytes("max_memory");
+  for (const Status* s : {&batch_size.status(), &concurrency.status(), &max_pixels.status(), &max_memory.status()}) {
     if (!s->ok()) return Fail(*s);
   }
   const std::string preprocess = config->Get("preprocess");
@@ -111,9 +117,10 @@ int RunDetect(const DetectArgs& args) {
     run.decode.target_height = model.info().decode_height;
   }
   run.detect = engine->detect;
+  run.max_memory = *max_memory;
   const auto files = ExpandInputs(args.inputs, media::ParseExtensions(config->Get("extensions")));
   int failed = 0;
-  pipeline::DetectFiles(model, files, run, [&](const pipeline::FileResult& r) {
+  Status ran = pipeline::DetectFiles(model, files, run, [&](const pipeline::FileResult& r) {
     if (r.status.ok()) {
       PrintResult(r, args.json);
     } else {
@@ -121,6 +128,7 @@ int RunDetect(const DetectArgs& args) {
       ++failed;
     }
   });
+  if (!ran.ok()) return Fail(ran);
   if (failed > 0) spdlog::warn("{} of {} file(s) failed", failed, files.size());
   return failed > 0 ? kExitPartialFailure : kExitOk;
 }
@@ -131,7 +139,7 @@ Command RegisterDetect(CLI::App& app) {
   auto args = std::make_shared<DetectArgs>();
   CLI::App* sub = app.add_subcommand("detect", "detect objects in photos and print them");
   auto keys = EngineKeys();
-  keys.insert(keys.end(), {"preprocess", "batch_size", "concurrency", "max_pixels", "extensions"});
+  keys.insert(keys.end(), {"preprocess", "batch_size", "concurrency", "max_memory", "max_pixels", "extensions"});
   args->settings.Add(*sub, keys);
   sub->add_option("images", args->inputs, "image files or folders")->required();
   sub->add_flag("--json", args->json, "one JSON object per line per image");

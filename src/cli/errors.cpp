@@ -7,6 +7,7 @@
 #include "cli/catalog_open.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/json_output.h"
 
 namespace mediadex::cli {
 namespace {
@@ -27,7 +28,8 @@ int RunErrors(const ErrorsArgs& args) {
   if (!errors.ok()) return Fail(errors.status());
   for (const auto& e : *errors) {
     if (args.json) {
-      std::printf("%s\n", nlohmann::json({{"file", e.path}, {"media_id", e.media_id}, {"error", e.error}}).dump().c_str());
+      const nlohmann::json line = {{"file", JsonText(e.path)}, {"media_id", e.media_id}, {"error", JsonText(e.error)}};
+      std::printf("%s\n", DumpJson(line).c_str());
     } else {
       std::printf("%s: %s\n", OneLine(e.path).c_str(), OneLine(e.error).c_str());
     }

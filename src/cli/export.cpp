@@ -2,6 +2,8 @@
 //
 // Every present file analysed by the latest model used, with its detections.
 //   json: an array of {"file", "media_id", "kind", "width", "height", "detections": [...]}.
+//   Text fields are valid UTF-8: a file name's bytes that are not UTF-8 are written as \xHH and
+//   backslashes doubled (core/text.h; Utf8ToBytes gives the exact name back).
 //   csv:  one row per detection: file,width,height,label,class,score,x1,y1,x2,y2,time (RFC 4180
 //         quoting, "\n" line ends; time is empty for photos). Files without detections have no row.
 //   coco: {"info", "images", "categories", "annotations"}; image id = the catalog's media id;
@@ -25,6 +27,7 @@
 #include "cli/catalog_open.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/json_output.h"
 
 namespace mediadex::cli {
 namespace {
@@ -65,23 +68,23 @@ std::string ToJson(const std::vector<catalog::ExportRow>& rows) {
   for (const auto& row : rows) {
     nlohmann::json detections = nlohmann::json::array();
     for (const auto& d : row.detections) detections.push_back(DetectionJson(d));
-    files.push_back({{"file", row.path},
+    files.push_back({{"file", JsonText(row.path)},
                      {"media_id", row.media_id},
                      {"kind", MediaKindName(row.kind)},
                      {"width", row.width},
                      {"height", row.height},
                      {"detections", std::move(detections)}});
   }
-  return files.dump(1) + "\n";
+  return DumpJson(files, 1) + "\n";
 }
 
 std::string ToCsv(const std::vector<catalog::ExportRow>& rows) {
   std::string out = "file,width,height,label,class,score,x1,y1,x2,y2,time\n";
   for (const auto& row : rows) {
-    const std::string file = CsvField(row.path) + "," + std::to_string(row.width) + "," + std::to_string(row.height);
+    const std::string file = CsvField(JsonText(row.path)) + "," + std::to_string(row.width) + "," + std::to_string(row.height);
     for (const auto& stored : row.detections) {
       const Detection& d = stored.detection;
-      out += file + "," + CsvField(d.label) + "," + std::to_string(d.class_id) + "," + Fixed(d.score, 4) + "," +
+      out += file + "," + CsvField(JsonText(d.label)) + "," + std::to_string(d.class_id) + "," + Fixed(d.score, 4) + "," +
              Fixed(d.box.x1, 1) + "," + Fixed(d.box.y1, 1) + "," + Fixed(d.box.x2, 1) + "," + Fixed(d.box.y2, 1) +
              "," + (stored.time_s >= 0 ? Fixed(stored.time_s, 3) : "") + "\n";
     }
@@ -100,10 +103,10 @@ std::string ToCoco(const std::vector<catalog::ExportRow>& rows) {
       ++videos;
       continue;
     }
-    images.push_back({{"id", row.media_id}, {"file_name", row.path}, {"width", row.width}, {"height", row.height}});
+    images.push_back({{"id", row.media_id}, {"file_name", JsonText(row.path)}, {"width", row.width}, {"height", row.height}});
     for (const auto& stored : row.detections) {
       const Detection& d = stored.detection;
-      categories.emplace(d.class_id + 1, d.label);
+      categories.emplace(d.class_id + 1, JsonText(d.label));
       const double w = std::max(0.0, Round(d.box.x2 - d.box.x1, 10));
       const double h = std::max(0.0, Round(d.box.y2 - d.box.y1, 10));
       annotations.push_back({{"id", ++annotation_id},
@@ -123,7 +126,7 @@ std::string ToCoco(const std::vector<catalog::ExportRow>& rows) {
   coco["images"] = std::move(images);
   coco["categories"] = std::move(cats);
   coco["annotations"] = std::move(annotations);
-  return coco.dump() + "\n";
+  return DumpJson(coco) + "\n";
 }
 
 // Writes `text` to stdout ("" or "-") or atomically to `path` (a temp file renamed over it).

@@ -125,6 +125,8 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
 
   auto catalog = OpenCatalogFromConfig(*config, /*create=*/true);
   if (!catalog.ok()) return Fail(catalog.status());
+  auto run_lock = LockCatalogForRun(*config);  // a second run on this catalog is refused, not doubled
+  if (!run_lock.ok()) return Fail(run_lock.status());
   auto choice = SetUpDevice(*engine, static_cast<int>(*concurrency));
   if (!choice.ok()) return Fail(choice.status());
   auto jpeg_decode = pipeline::ParseJpegDecode(config->Get("decode"));

@@ -3,6 +3,8 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include <cstdio>
+#include <exception>
 #include <map>
 
 #include "cli/commands.h"
@@ -37,7 +39,16 @@ int main(int argc, char** argv) {
   spdlog::set_pattern("%^[%l]%$ %v");
   spdlog::set_level(quiet ? spdlog::level::err : verbose ? spdlog::level::debug : spdlog::level::info);
   for (auto& [sub, run] : commands) {
-    if (sub->parsed()) return run();
+    if (!sub->parsed()) continue;
+    // The last safety net: whatever a subcommand missed is one error line and exit 2, not an
+    // abort (std::terminate, exit 134) in the middle of its output.
+    try {
+      return run();
+    } catch (const std::exception& e) {
+      std::fflush(stdout);
+      PrintError(std::string("internal error: ") + e.what());
+      return kExitError;
+    }
   }
   return kExitError;
 }

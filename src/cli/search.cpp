@@ -15,6 +15,7 @@
 #include "cli/catalog_open.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/json_output.h"
 #include "model/detector.h"
 
 namespace mediadex::cli {
@@ -139,7 +140,7 @@ std::string DescribeMatches(const catalog::SearchHit& hit) {
 nlohmann::json HitJson(const catalog::SearchHit& hit) {
   nlohmann::json detections = nlohmann::json::array();
   for (const auto& m : hit.matches) detections.push_back(DetectionJson(m));
-  return {{"file", hit.path},
+  return {{"file", JsonText(hit.path)},
           {"media_id", hit.media_id},
           {"kind", MediaKindName(hit.kind)},
           {"width", hit.width},
@@ -167,7 +168,7 @@ int RunSearch(const SearchArgs& args) {
   if (!hits.ok()) return Fail(hits.status());
   for (const auto& hit : *hits) {
     if (args.json) {
-      std::printf("%s\n", HitJson(hit).dump().c_str());
+      std::printf("%s\n", DumpJson(HitJson(hit)).c_str());
     } else {
       std::printf("%.2f  %s  %dx%d  %s\n", hit.best_score, OneLine(hit.path).c_str(), hit.width, hit.height,
                   DescribeMatches(hit).c_str());

@@ -7,6 +7,7 @@
 #include "cli/catalog_open.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/json_output.h"
 
 namespace mediadex::cli {
 namespace {
@@ -35,19 +36,19 @@ int RunStatus(const StatusArgs& args) {
   if (args.json) {
     // ordered_json keeps top_labels in count order and the keys in reading order.
     nlohmann::ordered_json j;
-    j["catalog"] = CatalogPathFromConfig(*config);
+    j["catalog"] = JsonText(CatalogPathFromConfig(*config));
     j["total"] = s.total;
     j["pending"] = s.pending;
     j["done"] = s.done;
     j["failed"] = s.failed;
     j["gone"] = s.gone;
     j["top_labels"] = nlohmann::ordered_json::object();
-    for (const auto& [label, files] : s.top_labels) j["top_labels"][label] = files;
+    for (const auto& [label, files] : s.top_labels) j["top_labels"][JsonText(label)] = files;
     j["runs"] = nlohmann::ordered_json::array();
     for (const auto& r : *runs) {
       nlohmann::ordered_json run = {{"id", r.id},
-                                    {"model", r.model},
-                                    {"device", r.device},
+                                    {"model", JsonText(r.model)},
+                                    {"device", JsonText(r.device)},
                                     {"started", FormatUnixTime(r.started_at)},
                                     {"finished", nullptr},
                                     {"done", r.counts.done},
@@ -57,8 +58,8 @@ int RunStatus(const StatusArgs& args) {
       j["runs"].push_back(std::move(run));
     }
     j["recent_errors"] = nlohmann::ordered_json::array();
-    for (const auto& e : *errors) j["recent_errors"].push_back({{"file", e.path}, {"error", e.error}});
-    std::printf("%s\n", j.dump(2).c_str());
+    for (const auto& e : *errors) j["recent_errors"].push_back({{"file", JsonText(e.path)}, {"error", JsonText(e.error)}});
+    std::printf("%s\n", DumpJson(j, 2).c_str());
     return kExitOk;
   }
 

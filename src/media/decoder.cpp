@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "media/decode_internal.h"
+#include "media/media_file.h"
 
 namespace mediadex::media {
 namespace internal {
@@ -116,28 +117,11 @@ Result<RgbImage> DecodeImage(const uint8_t* data, size_t size, const DecodeOptio
 }
 
 Result<RgbImage> DecodeFile(const std::string& path, const DecodeOptions& options) {
-  struct FileCloser {
-    void operator()(std::FILE* f) const { std::fclose(f); }
-  };
-  errno = 0;
-  std::unique_ptr<std::FILE, FileCloser> file(std::fopen(path.c_str(), "rb"));
-  if (!file) {
-    const int err = errno;
-    if (err == ENOENT || err == ENOTDIR) return NotFound(std::strerror(err));
-    return IOError(std::strerror(err));
-  }
-  std::vector<uint8_t> bytes;
-  uint8_t chunk[1 << 16];
-  for (;;) {
-    const size_t n = std::fread(chunk, 1, sizeof(chunk), file.get());
-    bytes.insert(bytes.end(), chunk, chunk + n);
-    if (n < sizeof(chunk)) break;
-  }
-  if (std::ferror(file.get())) {
-    // fread on a directory fails with EISDIR here.
-    return IOError(std::strerror(errno != 0 ? errno : EIO));
-  }
-  return DecodeImage(bytes.data(), bytes.size(), options);
+  auto file = MediaFile::Open(path);  // regular files only: a FIFO or /dev/zero is refused
+  if (!file.ok()) return file.status();
+  auto bytes = file->ReadAll();
+  if (!bytes.ok()) return bytes.status();
+  return DecodeImage(bytes->data(), bytes->size(), options);
 }
 
 }  // namespace mediadex::media

@@ -28,6 +28,14 @@ std::string Lower(std::string s) {
   return s;
 }
 
+// Why a path that is neither a folder nor a regular file is not read: a FIFO would block the
+// reader forever and a device (a symlink to /dev/zero) never ends.
+std::string NotRegular(mode_t mode) {
+  const char* kind = S_ISFIFO(mode) ? "a FIFO" : S_ISCHR(mode) ? "a character device" : S_ISBLK(mode) ? "a block device"
+                     : S_ISSOCK(mode) ? "a socket" : "not a file";
+  return std::string("not a regular file (") + kind + ")";
+}
+
 int64_t MtimeNs(const struct stat& st) {
   return static_cast<int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
 }
@@ -50,6 +58,8 @@ class Scanner {
       ScanDirectory(path.size() > 1 && path.back() == '/' ? path.substr(0, path.size() - 1) : path, st);
     } else if (S_ISREG(st.st_mode)) {
       AddFile(path, st, /*check_extension=*/false);  // named explicitly: the user wants it
+    } else {
+      Warn(path, NotRegular(st.st_mode));  // named explicitly: say why nothing came of it
     }
   }
 
@@ -106,6 +116,8 @@ class Scanner {
         subdirs.emplace_back(path + "/" + name, st);
       } else if (S_ISREG(st.st_mode) && Wanted(name)) {
         AddFile(path + "/" + name, st, /*check_extension=*/false);
+      } else if (Wanted(name) && !extensions_.empty()) {
+        Warn(path + "/" + name, NotRegular(st.st_mode));  // a FIFO or device named like a photo
       }
     }
     ::closedir(dir);

@@ -5,7 +5,10 @@
 //   pipeline::DetectFiles(*detector, paths, options, [](const pipeline::FileResult& r) { ... });
 //
 // Memory: at most two batches of decoded images are alive (the one on the device and the one
-// being decoded). The library indexer builds its bounded pipeline on the same stages.
+// being decoded), and with max_memory set, file bytes, decode scratch, the batches' images and
+// the detector's working memory stay inside it (pipeline/batch_memory.h). Only regular files
+// are read (media/media_file.h), and a file whose format is unknown from its first bytes is
+// refused before the rest is read.
 #ifndef MEDIADEX_PIPELINE_DETECT_FILES_H_
 #define MEDIADEX_PIPELINE_DETECT_FILES_H_
 
@@ -25,6 +28,9 @@ struct DetectFilesOptions {
   int decode_threads = 0;  // 0 = one per core
   media::DecodeOptions decode;
   model::DetectOptions detect;
+  // Peak RSS ceiling (--max-memory); 0 = none. What is resident when DetectFiles starts (the
+  // runtime, the model) counts against it.
+  uint64_t max_memory = 0;
 };
 
 struct FileResult {
@@ -36,9 +42,11 @@ struct FileResult {
 };
 
 // Calls on_result once per path, in order, on the calling thread. A failed decode or forward
-// pass becomes that file's status; an out-of-memory batch is retried one image at a time.
-void DetectFiles(const model::Detector& detector, const std::vector<std::string>& paths,
-                 const DetectFilesOptions& options, const std::function<void(const FileResult&)>& on_result);
+// pass (or a file refused: not a regular file, does not fit max_memory) becomes that file's
+// status; an out-of-memory batch is retried one image at a time. Fails before any file only
+// when max_memory is below what is already resident.
+Status DetectFiles(const model::Detector& detector, const std::vector<std::string>& paths,
+                   const DetectFilesOptions& options, const std::function<void(const FileResult&)>& on_result);
 
 }  // namespace mediadex::pipeline
 

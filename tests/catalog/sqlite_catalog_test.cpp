@@ -8,10 +8,14 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fcntl.h>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "catalog/catalog.h"
+#include "catalog/run_lock.h"
+#include "catalog/sqlite/statement.h"
 #include "catalog_test_util.h"
 #include "testutil.h"
 
@@ -345,6 +349,135 @@ TEST(SqliteCatalogTest, SecondWriterWaitsForTheFirst) {
   release.join();
   EXPECT_OK(status);
   EXPECT_EQ((*a)->Summary(c.model)->done, 2);
+}
+
+// SQLite's own SQLITE_FULL (here from PRAGMA max_page_count, as a full disk gives it) reads
+// "disk full" naming the catalog, not "database or disk is full" or "disk I/O error".
+TEST(SqliteCatalogTest, DiskFullIsSaidAsDiskFullNamingTheCatalog) {
+  TempDir dir;
+  const std::string path = dir.File("c.db");
+  ASSERT_OK(OpenCatalog(path));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_extended_result_codes(db, 1);
+  ASSERT_EQ(sqlite3_exec(db, "PRAGMA max_page_count = 40", nullptr, nullptr, nullptr), SQLITE_OK);
+  int rc = SQLITE_OK;
+  for (int i = 0; i < 10000 && rc == SQLITE_OK; ++i) {
+    const std::string sql = "INSERT INTO media (path, size, mtime_ns, kind, first_seen, last_seen) VALUES ('/lib/" +
+                            std::string(200, 'x') + std::to_string(i) + ".jpg', 1, 1, 'image', 0, 0)";
+    rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+  }
+  ASSERT_EQ(rc & 0xff, SQLITE_FULL) << sqlite3_errmsg(db);
+  const Status status = sqlite::SqlError(db, rc, path, "commit failed");
+  sqlite3_close(db);
+  EXPECT_EQ(status.code(), StatusCode::kIOError);
+  EXPECT_EQ(status.message().rfind(path + ": disk full", 0), 0u) << status.message();
+  EXPECT_EQ(status.message().find("disk I/O error"), std::string::npos) << status.message();
+  // Other I/O errors keep SQLite's words.
+  EXPECT_EQ(sqlite::SqlError(nullptr, SQLITE_IOERR_READ, path, "read").message().find("disk full"), std::string::npos);
+}
+
+// A damaged page that the header and schema checks do not see (here: an index page of the
+// media table) is found by PRAGMA quick_check on open: Corrupt, naming the file, and the file
+// is not written to.
+TEST(SqliteCatalogTest, DamagedIndexPageIsRefusedOnOpenAndLeftUntouched) {
+  TempDir dir;
+  const std::string path = dir.File("c.db");
+  {
+    auto catalog = OpenCatalog(path);
+    ASSERT_OK(catalog);
+    ScanChanges changes;
+    for (int i = 0; i < 3000; ++i) changes.added.push_back(Stat("/lib/photo-" + std::to_string(i) + ".jpg", 1, 1));
+    ASSERT_OK((*catalog)->ApplyScan(changes));
+  }
+  int page = 0, page_size = 0;
+  {
+    RawDb raw(path);
+    raw.Exec("PRAGMA journal_mode = DELETE");  // everything in the main file
+    page_size = std::stoi(raw.Text("PRAGMA page_size"));
+    // The root page of media's path index; its first child pages follow it in the file.
+    page = std::stoi(raw.Text("SELECT rootpage FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'media' "
+                              "AND sql IS NULL"));
+    EXPECT_EQ(raw.Text("PRAGMA quick_check"), "ok");
+  }
+  std::string bytes = ReadBytes(path);
+  ASSERT_GT(bytes.size(), static_cast<size_t>(page) * page_size);
+  const std::string noise = RandomBytes(page_size - 8, 22);
+  bytes.replace(static_cast<size_t>(page - 1) * page_size + 8, noise.size(), noise);  // keep the page header
+  WriteBytes(path, bytes);
+  ExpectRefusedUntouched(path, StatusCode::kCorrupt, "quick_check");
+}
+
+// Two processes: while one holds the run lock, the other is refused with the holder's pid;
+// once the holder is gone (here it exits without unlocking, like a kill -9) the lock is free.
+TEST(SqliteCatalogTest, RunLockRefusesASecondProcessUntilTheFirstIsGone) {
+  TempDir dir;
+  const std::string path = dir.File("c.db");
+  int ready[2], go[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  ASSERT_EQ(::pipe(go), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto lock = RunLock::Acquire(path);
+    const char c = lock.ok() ? 'y' : 'n';
+    (void)!::write(ready[1], &c, 1);
+    char wait;
+    (void)!::read(go[0], &wait, 1);
+    ::_exit(0);  // no destructors: the kernel drops the flock with the process
+  }
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ASSERT_EQ(c, 'y');
+  auto second = RunLock::Acquire(path);
+  ASSERT_FALSE(second.ok());
+  EXPECT_EQ(second.status().code(), StatusCode::kBusy);
+  EXPECT_NE(second.status().message().find(path + ": another `mediadex index` run (pid " + std::to_string(child) + ")"),
+            std::string::npos)
+      << second.status().message();
+  (void)!::write(go[1], "x", 1);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_OK(RunLock::Acquire(path));
+}
+
+// File names are bytes: one that is not UTF-8 (Latin-1, a cut sequence, a lone continuation
+// byte, a backslash) is stored and read back exactly, by every query that returns paths, also
+// after the catalog is closed and opened again.
+TEST(SqliteCatalogTest, PathsThatAreNotUtf8AreStoredAndReadBackByteForByte) {
+  TempDir dir;
+  const std::string path = dir.File("c.db");
+  const std::vector<std::string> bytes = {"/lib/caf\xE9.jpg", "/lib/\xE6\x97.jpg", "/lib/\x80\xFF.png",
+                                          "/lib/back\\slash\\xe9 \xC3\xA9.jpg"};
+  {
+    auto catalog = OpenCatalog(path);
+    ASSERT_OK(catalog);
+    const int64_t model = Get((*catalog)->RegisterModel({"centernet", "v1", ""}));
+    ScanChanges changes;
+    for (const auto& b : bytes) changes.added.push_back(Stat(b, 1, 1));
+    ASSERT_OK((*catalog)->ApplyScan(changes));
+    std::vector<MediaResult> results;
+    for (const auto& row : Get((*catalog)->LoadFileIndex())) results.push_back(Ok(row.id, {Det("dog", 0.9f)}));
+    results.back().ok = false;
+    results.back().error = "bad \xE9 bytes";
+    results.back().detections.clear();
+    ASSERT_OK((*catalog)->CommitBatch(model, 0, results));
+  }
+  auto catalog = OpenCatalog(path);
+  ASSERT_OK(catalog);
+  std::set<std::string> want(bytes.begin(), bytes.end()), indexed, exported, found, failed;
+  for (const auto& row : Get((*catalog)->LoadFileIndex())) indexed.insert(row.path);
+  for (const auto& row : Get((*catalog)->ExportAll(0))) exported.insert(row.path);
+  for (const auto& hit : Get((*catalog)->Search({{"dog"}}))) found.insert(hit.path);
+  for (const auto& e : Get((*catalog)->Errors(0, 0))) {
+    failed.insert(e.path);
+    EXPECT_EQ(e.error, "bad \xE9 bytes");
+  }
+  EXPECT_EQ(indexed, want);
+  EXPECT_EQ(exported.size() + failed.size(), want.size());
+  EXPECT_EQ(found, exported);
+  for (const auto& p : failed) EXPECT_TRUE(want.count(p)) << p;
+  for (const auto& p : exported) EXPECT_TRUE(want.count(p)) << p;
 }
 
 }  // namespace

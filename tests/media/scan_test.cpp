@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include "core/files.h"
@@ -102,6 +103,25 @@ TEST_F(ScanTest, AFileNamedDirectlyIsTakenWhateverItsExtension) {
   Touch("odd.name");
   auto r = ScanTree({(root_ / "odd.name").string()}, ScanOptions{{"jpg"}});
   ASSERT_EQ(r.files.size(), 1u);
+}
+
+// A FIFO would block a reader forever and /dev/zero never ends: neither is listed, and each
+// named directly or named like a photo gets a warning saying why (other special files in a
+// folder, with extensions not asked for, stay silent).
+TEST_F(ScanTest, FifosAndDevicesAreWarningsNotFiles) {
+  Touch("lib/good.jpg");
+  ASSERT_EQ(::mkfifo((root_ / "fifo.jpg").c_str(), 0644), 0);
+  ASSERT_EQ(::mkfifo((root_ / "lib" / "pipe.jpg").c_str(), 0644), 0);
+  ASSERT_EQ(::mkfifo((root_ / "lib" / "quiet.fifo").c_str(), 0644), 0);
+  fs::create_symlink("/dev/zero", root_ / "lib" / "zero.jpg");
+  auto r = ScanTree({(root_ / "fifo.jpg").string(), (root_ / "lib").string()}, ScanOptions{{"jpg"}});
+  EXPECT_EQ(Relative(r), (std::vector<std::string>{"lib/good.jpg"}));
+  ASSERT_EQ(r.warnings.size(), 3u);
+  std::sort(r.warnings.begin(), r.warnings.end());  // a folder's entries come in readdir's order
+  EXPECT_EQ(r.warnings[0], (root_ / "fifo.jpg").string() + ": not a regular file (a FIFO) (skipped)");
+  EXPECT_EQ(r.warnings[1], (root_ / "lib" / "pipe.jpg").string() + ": not a regular file (a FIFO) (skipped)");
+  EXPECT_EQ(r.warnings[2],
+            (root_ / "lib" / "zero.jpg").string() + ": not a regular file (a character device) (skipped)");
 }
 
 TEST(ExtensionOfTest, LowerCaseWithoutTheDotAndNoneForHiddenFiles) {

@@ -92,6 +92,29 @@ Status CheckHeader(const std::string& path) {
   return Status::Ok();
 }
 
+// PRAGMA quick_check (every page and index entry readable and well-formed; cheaper than
+// integrity_check, which also cross-checks the indexes' contents): a damaged catalog is refused
+// on open, before anything is written to it, instead of failing (or not) in a later call.
+Status QuickCheck(Connection& conn) {
+  Status status;
+  sqlite3_stmt* raw = nullptr;
+  if (!conn.Prepare("PRAGMA quick_check(5)", &raw, &status)) return status;
+  Stmt stmt(raw, conn.db(), &conn.path());
+  std::string problems;
+  while (stmt.Step(&status)) {
+    const std::string line = stmt.Text(0);
+    if (line == "ok") return Status::Ok();
+    problems += (problems.empty() ? "" : "; ") + line;
+  }
+  if (!status.ok()) {
+    if (status.code() != StatusCode::kCorrupt) return status;
+    return Corrupt(status.message() + " (PRAGMA quick_check): the catalog is damaged; restore a backup, "
+                                      "or move it away and index again");
+  }
+  return Corrupt(conn.path() + ": the catalog is damaged (PRAGMA quick_check: " + problems +
+                 "); restore a backup, or move it away and index again");
+}
+
 }  // namespace
 
 SqliteCatalog::SqliteCatalog(std::unique_ptr<Connection> conn) : conn_(std::move(conn)) {}
@@ -106,6 +129,7 @@ Result<std::unique_ptr<SqliteCatalog>> SqliteCatalog::Open(const std::string& pa
   int64_t version = 0;
   // Read-only checks first: a foreign or newer file is refused before anything is written.
   MDX_RETURN_IF_ERROR(CheckCatalog(*conn, &version));
+  if (version > 0) MDX_RETURN_IF_ERROR(QuickCheck(*conn));
 
   // WAL lets readers in other processes read while we write. synchronous=NORMAL still keeps a
   // committed transaction across a process kill (it is in the WAL, in the OS page cache); on

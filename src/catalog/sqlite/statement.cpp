@@ -1,10 +1,20 @@
 #include "catalog/sqlite/statement.h"
 
+#include <cerrno>
+
 namespace mediadex::catalog::sqlite {
 
 Status SqlError(sqlite3* db, int rc, const std::string& path, const std::string& what) {
   std::string detail = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
   std::string message = path + ": " + what + ": " + detail;
+  // SQLite says "disk I/O error" when a write fails with ENOSPC (its xWrite maps a short write
+  // to SQLITE_FULL, but a failed fsync or WAL append arrives as an IOERR): both are disk full.
+  const bool disk_full =
+      (rc & 0xff) == SQLITE_FULL || ((rc & 0xff) == SQLITE_IOERR && db && sqlite3_system_errno(db) == ENOSPC);
+  if (disk_full) {
+    return IOError(path + ": disk full: " + what + " (" + detail +
+                   "); nothing of this transaction was written: free space on the catalog's disk and run again");
+  }
   switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:

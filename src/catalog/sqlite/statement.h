@@ -13,7 +13,8 @@
 namespace mediadex::catalog::sqlite {
 
 // Maps an sqlite3 result code to our Status: BUSY/LOCKED -> Busy, CORRUPT/NOTADB -> Corrupt,
-// CONSTRAINT -> InvalidArgument, everything else -> IOError. `what` says what we were doing.
+// CONSTRAINT -> InvalidArgument, FULL (and an IOERR whose errno is ENOSPC) -> IOError
+// "<path>: disk full: ...", everything else -> IOError. `what` says what we were doing.
 Status SqlError(sqlite3* db, int rc, const std::string& path, const std::string& what);
 
 // A prepared statement borrowed from the cache for one use: reset and unbound when it leaves

@@ -2,10 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <new>
 
 #if defined(__linux__)
@@ -15,6 +13,7 @@
 #endif
 
 #include "core/hash.h"
+#include "media/media_file.h"
 #include "media/probe.h"
 #include "media/video.h"
 #include "pipeline/reconcile.h"
@@ -123,21 +122,25 @@ void DecodeVideo(RunContext& run, const catalog::MediaRow& row, size_t lane) {
 WorkItem ReadImageFile(RunContext& run, const catalog::MediaRow& row, FileBytes* bytes, media::ImageInfo* info) {
   WorkItem item = ItemFor(row);
   try {
-    std::ifstream in(row.path, std::ios::binary | std::ios::ate);
-    if (!in) {
-      item.status = IOError(std::string("cannot open: ") + std::strerror(errno));
+    // Regular files only, read no further than their size at open: a file swapped for a FIFO or
+    // a device since the scan fails here instead of blocking or growing without end.
+    auto file = media::MediaFile::Open(row.path);
+    if (!file.ok()) {
+      item.status = file.status();
       return item;
     }
-    const uint64_t size = static_cast<uint64_t>(in.tellg());
-    auto lease = run.budget.Acquire(size);
+    auto lease = run.budget.Acquire(file->size());
     if (!lease.ok()) {
       item.status = lease.status().WithContext("reading the file");
       return item;
     }
+    auto data = file->ReadAll();
+    if (!data.ok()) {
+      item.status = data.status();
+      return item;
+    }
+    bytes->data = std::move(data).value();
     bytes->memory = std::move(lease).value();
-    bytes->data.resize(size);
-    in.seekg(0);
-    in.read(reinterpret_cast<char*>(bytes->data.data()), static_cast<std::streamsize>(size));
     char hex[17];
     std::snprintf(hex, sizeof(hex), "%016llx", (unsigned long long)HashBytes(bytes->data.data(), bytes->data.size()));
     item.meta.content_hash = hex;
