@@ -176,6 +176,7 @@ void JpegScaledSize(int width, int height, int target_width, int target_height, 
 }
 
 Result<RgbImage> DecodeJpeg(const uint8_t* data, size_t size, const DecodeOptions& options) {
+  const Deadline deadline(options.max_decode_seconds);  // checked after TurboJPEG's one call
   TjHandle handle(tjInitDecompress());
   if (!handle) return OutOfMemory("cannot create a TurboJPEG decompressor");
   int width = 0, height = 0, subsamp = 0, colorspace = 0;
@@ -220,6 +221,7 @@ Result<RgbImage> DecodeJpeg(const uint8_t* data, size_t size, const DecodeOption
       return TjError(handle.get());
     }
   }
+  if (deadline.Passed()) return deadline.Error();
   ApplyOrientation(orientation, &image);
   return image;
 }

@@ -32,7 +32,7 @@ struct PngState {
 
 void ReadCallback(png_structp png, png_bytep out, png_size_t length) {
   auto* state = static_cast<PngState*>(png_get_io_ptr(png));
-  if (length > state->size - state->pos) png_error(png, "truncated PNG (unexpected end of data)");
+  if (length > state->size - state->pos) png_error(png, "truncated PNG: a chunk runs past the end of the file");
   std::memcpy(out, state->data + state->pos, length);
   state->pos += length;
 }

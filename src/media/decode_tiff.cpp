@@ -177,6 +177,9 @@ Result<HeaderInfo> ProbeTiff(const uint8_t* data, size_t size, const DecodeOptio
 }
 
 Result<RgbImage> DecodeTiff(const uint8_t* data, size_t size, const DecodeOptions& options) {
+  // TIFFRGBAImageGet is one call: the time limit is checked around it (its work is bounded by
+  // the pixel limit and CheckDeclaredSizes).
+  const Deadline deadline(options.max_decode_seconds);
   MemoryFile file{data, size, 0, {}};
   auto opened = OpenTiff(&file, options);
   if (!opened.ok()) return opened.status();
@@ -200,6 +203,7 @@ Result<RgbImage> DecodeTiff(const uint8_t* data, size_t size, const DecodeOption
   const int ok = TIFFRGBAImageGet(&rgba, raster.data(), s->width, s->height);
   TIFFRGBAImageEnd(&rgba);
   if (ok != 1) return TiffCorrupt(file, "cannot decode the pixels");
+  if (deadline.Passed()) return deadline.Error();
 
   RgbImage image;
   image.width = image.full_width = static_cast<int>(s->width);
