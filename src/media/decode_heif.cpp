@@ -44,6 +44,9 @@ Status HeifError(const heif_error& error) {
   if (error.code == heif_error_Unsupported_feature || error.code == heif_error_Unsupported_filetype) {
     return Unsupported("HEIF variant not supported: " + text);
   }
+  // A declared size over libheif's security limits is the file's fault, not the allocator's
+  // (OutOfMemory would make the indexer lower its decode concurrency and retry the file).
+  if (error.subcode == heif_suberror_Security_limit_exceeded) return Corrupt("truncated or corrupt HEIF: " + text);
   if (error.code == heif_error_Memory_allocation_error) return OutOfMemory("HEIF: " + text);
   return Corrupt("truncated or corrupt HEIF: " + text);
 }
