@@ -55,8 +55,8 @@ def png_huge_dims():
 
 
 def png_many_text_chunks():
-    """Thousands of small tEXt chunks (libpng's chunk cache limit)."""
-    text = b"".join(chunk(b"tEXt", b"k\x00" + b"v" * 100) for _ in range(5000))
+    """300 small tEXt chunks (over libpng's chunk cache limit of 128 that mediadex sets)."""
+    text = b"".join(chunk(b"tEXt", b"k\x00" + b"v" * 100) for _ in range(300))
     return b"\x89PNG\r\n\x1a\n" + png_ihdr(16, 16) + text + png_small_idat() + chunk(b"IEND", b"")
 
 
@@ -142,6 +142,14 @@ def jpeg_many_scans():
     last = data.rfind(b"\xff\xda")
     eoi = data.rfind(b"\xff\xd9")
     return data[:eoi] + data[last:eoi] * 1000 + b"\xff\xd9"
+
+
+def jpeg_scans_over_the_cap():
+    """The progressive fixture with 102 scans, just over mediadex's cap of 100 (100 KB)."""
+    data = fixture("photo_progressive.jpg")
+    last = data.rfind(b"\xff\xda")
+    eoi = data.rfind(b"\xff\xd9")
+    return data[:eoi] + data[last:eoi] * 92 + b"\xff\xd9"
 
 
 def jpeg_huge_dims():
@@ -317,6 +325,7 @@ FILES = {
     "tiff_many_strips.tif": tiff_many_strips,
     "tiff_huge_tile.tif": tiff_huge_tile,
     "jpeg_many_scans.jpg": jpeg_many_scans,
+    "jpeg_scans_over_the_cap.jpg": jpeg_scans_over_the_cap,
     "jpeg_huge_dims.jpg": jpeg_huge_dims,
     "jpeg_huge_dims_progressive.jpg": jpeg_huge_dims_progressive,
     "jpeg_lying_exif.jpg": jpeg_lying_exif,

@@ -115,6 +115,7 @@ const Expectation kHostileImages[] = {
     {"tiff_many_strips.tif", false, StatusCode::kCorrupt, "Incorrect count for \"StripOffsets\""},
     {"tiff_huge_tile.tif", false, StatusCode::kCorrupt, "tiles of 65536x65536 are larger than the 16x16 image"},
     {"jpeg_many_scans.jpg", false, StatusCode::kInvalidArgument, "JPEG has more than 100 scans"},
+    {"jpeg_scans_over_the_cap.jpg", false, StatusCode::kInvalidArgument, "JPEG has more than 100 scans"},
     {"jpeg_huge_dims.jpg", false, StatusCode::kCorrupt,
      "the frame declares 10000x10000 \\(390625 blocks in its first scan\\) but that scan holds \\d+ bytes, less than "
      "one bit per block"},
