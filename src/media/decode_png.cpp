@@ -154,13 +154,24 @@ Status CheckPngDeclaredSizes(const uint8_t* data, size_t size, uint64_t max_pixe
   const int channels = color_type == 2 ? 3 : color_type == 4 ? 2 : color_type == 6 ? 4 : 1;
   // Image data present: the IDAT chunks' bytes up to the end of the file (a chunk declaring
   // more than is left counts what is left).
+  // A chunk before the image data that declares more bytes than are left is refused here:
+  // libpng allocates a kept chunk (eXIf) at its declared length before reading it, over its
+  // own limit too (found by the fuzzer under -malloc_limit_mb). IDAT is streamed, not allocated.
   uint64_t idat = 0;
+  bool seen_idat = false;
   size_t pos = 8;
   while (pos + 8 <= size) {
     const uint64_t length = Be32(data + pos);
     const uint8_t* type = data + pos + 4;
     const uint64_t left = size - pos - 8;
-    if (std::memcmp(type, "IDAT", 4) == 0) idat += length < left ? length : left;
+    const bool is_idat = std::memcmp(type, "IDAT", 4) == 0;
+    seen_idat = seen_idat || is_idat;
+    if (is_idat) idat += length < left ? length : left;
+    if (!seen_idat && length + 4 > left) {
+      return Corrupt("truncated or corrupt PNG: chunk '" + std::string(reinterpret_cast<const char*>(type), 4) +
+                     "' declares " + std::to_string(length) + " bytes but the file has " + std::to_string(left) +
+                     " left");
+    }
     if (std::memcmp(type, "IEND", 4) == 0 || length + 4 > left) break;
     pos += 12 + static_cast<size_t>(length);
   }

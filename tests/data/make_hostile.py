@@ -317,6 +317,7 @@ FILES = {
     "png_huge_text.png": lambda: png_huge_chunk(b"tEXt"),
     "png_huge_ztxt.png": lambda: png_huge_chunk(b"zTXt"),
     "png_huge_private.png": lambda: png_huge_chunk(b"prIv"),
+    "png_huge_exif.png": lambda: png_huge_chunk(b"eXIf"),  # a chunk libpng keeps: allocated first
     "png_huge_idat.png": png_huge_idat,
     "png_huge_dims.png": png_huge_dims,
     "png_many_text.png": png_many_text_chunks,

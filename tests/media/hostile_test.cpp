@@ -102,9 +102,11 @@ TEST_P(HostileImageTest, RefusedWithItsReasonWithoutAllocatingWhatItDeclares) {
 }
 
 const Expectation kHostileImages[] = {
-    {"png_huge_text.png", false, StatusCode::kCorrupt, "truncated PNG: a chunk runs past the end of the file"},
-    {"png_huge_ztxt.png", false, StatusCode::kCorrupt, "a chunk runs past the end of the file"},
-    {"png_huge_private.png", false, StatusCode::kCorrupt, "a chunk runs past the end of the file"},
+    {"png_huge_text.png", false, StatusCode::kCorrupt,
+     "truncated or corrupt PNG: chunk 'tEXt' declares 2147483632 bytes but the file has 3028 left"},
+    {"png_huge_ztxt.png", false, StatusCode::kCorrupt, "chunk 'zTXt' declares 2147483632 bytes"},
+    {"png_huge_private.png", false, StatusCode::kCorrupt, "chunk 'prIv' declares 2147483632 bytes"},
+    {"png_huge_exif.png", false, StatusCode::kCorrupt, "chunk 'eXIf' declares 2147483632 bytes"},
     {"png_huge_idat.png", false, StatusCode::kCorrupt,
      "IHDR declares 10000x10000 but its 2081 bytes of image data inflate to \\d+ bytes at most, not the 300000000"},
     {"png_huge_dims.png", false, StatusCode::kCorrupt, "IHDR declares 100000x1000 but its 26 bytes of image data"},
