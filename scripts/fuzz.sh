@@ -39,7 +39,8 @@ for name in "${fuzzers[@]}"; do
   echo "== $name: ${seconds}s on $(find "$work" -type f | wc -l) seed inputs"
   # ASan's quarantine of freed memory counts in the RSS: a smaller one leaves -rss_limit_mb to
   # what the decoders hold.
-  if ! ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=64}" LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0" "$build/fuzz/$name" -max_total_time="$seconds" -timeout=25 \
+  if ! ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=64}" \
+      LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0" "$build/fuzz/$name" -max_total_time="$seconds" -timeout=25 \
       -malloc_limit_mb="$malloc_limit_mb" -rss_limit_mb="$rss_limit_mb" \
       -print_final_stats=1 -artifact_prefix="$build/artifacts/$name-" "$work" \
       > "$build/artifacts/$name.log" 2>&1; then

@@ -134,7 +134,8 @@ Command RegisterDetect(CLI::App& app) {
   auto args = std::make_shared<DetectArgs>();
   CLI::App* sub = app.add_subcommand("detect", "detect objects in photos and print them");
   auto keys = EngineKeys();
-  keys.insert(keys.end(), {"preprocess", "batch_size", "concurrency", "max_pixels", "max_decode_seconds", "extensions"});
+  keys.insert(keys.end(),
+              {"preprocess", "batch_size", "concurrency", "max_pixels", "max_decode_seconds", "extensions"});
   args->settings.Add(*sub, keys);
   sub->add_option("images", args->inputs, "image files or folders")->required();
   sub->add_flag("--json", args->json, "one JSON object per line per image");

@@ -221,9 +221,9 @@ Command RegisterIndex(CLI::App& app) {
   auto quiet = std::make_shared<bool>(false);
   CLI::App* sub = app.add_subcommand("index", "index a library: detect objects in every photo and video, incrementally");
   auto keys = EngineKeys();
-  keys.insert(keys.end(), {"preprocess", "decode", "nvjpeg_workers", "batch_size", "concurrency", "max_memory", "max_pixels",
-                           "max_decode_seconds", "catalog",
-                           "extensions", "include_hidden", "video_interval"});
+  keys.insert(keys.end(), {"preprocess", "decode", "nvjpeg_workers", "batch_size", "concurrency", "max_memory",
+                           "max_pixels", "max_decode_seconds", "catalog", "extensions", "include_hidden",
+                           "video_interval"});
   args->settings.Add(*sub, keys);
   sub->add_option("paths", args->roots, "folders (or files) to index")->required();
   sub->add_flag("--quiet", *quiet, "no progress and no summary; errors only");

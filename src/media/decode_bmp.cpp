@@ -89,10 +89,10 @@ Result<BmpHeader> ParseHeader(const uint8_t* data, size_t size, uint64_t max_pix
   // Checked here, for the probe too: a header that claims more rows than the file holds
   // (uncompressed rows cannot be shorter) is refused before anything is budgeted or allocated.
   if (h.pixel_offset > size || static_cast<uint64_t>(h.stride) * h.height > size - h.pixel_offset) {
-    return BmpCorrupt("pixel data ends early: the header declares " + std::to_string(h.width) + "x" + std::to_string(h.height) + " at " +
-                      std::to_string(h.bpp) + " bits (" + std::to_string(static_cast<uint64_t>(h.stride) * h.height) +
-                      " bytes from offset " + std::to_string(h.pixel_offset) + ") but the file has " +
-                      std::to_string(size) + " bytes");
+    return BmpCorrupt("pixel data ends early: the header declares " + std::to_string(h.width) + "x" +
+                      std::to_string(h.height) + " at " + std::to_string(h.bpp) + " bits (" +
+                      std::to_string(static_cast<uint64_t>(h.stride) * h.height) + " bytes from offset " +
+                      std::to_string(h.pixel_offset) + ") but the file has " + std::to_string(size) + " bytes");
   }
   return h;
 }

@@ -72,8 +72,9 @@ constexpr int kMaxJpegScans = 100;
 // of its smallest component (every block's DC difference takes at least one bit).
 Status CheckJpegDeclaredSizes(const uint8_t* data, size_t size);
 
-// PNG: the pixel limit on IHDR's size, then Corrupt when the image data present (the IDAT chunks' bytes, inflated at most 1032:1,
-// deflate's limit) cannot hold the rows IHDR declares.
+// PNG: the pixel limit on IHDR's size, then Corrupt when a chunk before the image data declares
+// more bytes than the file has left, or when the image data present (the IDAT chunks' bytes,
+// inflated at most 1032:1, deflate's limit) cannot hold the rows IHDR declares.
 Status CheckPngDeclaredSizes(const uint8_t* data, size_t size, uint64_t max_pixels);
 
 // EXIF orientation (1..8) from a TIFF block ("II*\0" / "MM\0*" ...), optionally preceded by

@@ -164,8 +164,9 @@ Status CheckJpegDeclaredSizes(const uint8_t* data, size_t size) {
   const uint64_t scan_bytes = first_scan_end - scan_start;
   if (min_blocks == UINT64_MAX || min_blocks <= scan_bytes * 8) return Status::Ok();
   return Corrupt("truncated or corrupt JPEG: the frame declares " + std::to_string(width) + "x" +
-                 std::to_string(height) + " (" + std::to_string(min_blocks) + " blocks in its first scan) but that scan holds " +
-                 std::to_string(scan_bytes) + " bytes, less than one bit per block");
+                 std::to_string(height) + " (" + std::to_string(min_blocks) +
+                 " blocks in its first scan) but that scan holds " + std::to_string(scan_bytes) +
+                 " bytes, less than one bit per block");
 }
 
 void JpegScaledSize(int width, int height, int target_width, int target_height, int* out_width,

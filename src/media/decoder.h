@@ -35,9 +35,10 @@ struct DecodeOptions {
   // libheif applies its rotation/mirror boxes itself.
   bool apply_orientation = true;
   // One file's decode (a video's whole sampling) may take this long at most; past it the file
-  // fails with InvalidArgument "decoding took over N s (--max-decode-seconds)". Checked cooperatively (between rows, chunks, packets), so a
-  // library call that cannot be interrupted (TurboJPEG, libheif, libtiff's RGBA read) finishes
-  // first; their work is bounded by the pixel limit and, for JPEG, the scan cap. <= 0: none.
+  // fails with InvalidArgument "decoding took over N s (--max-decode-seconds)". Checked
+  // cooperatively (between rows, chunks, packets), so a library call that cannot be interrupted
+  // (TurboJPEG, libheif, libtiff's RGBA read) finishes first; their work is bounded by the
+  // pixel limit and, for JPEG, the scan cap. <= 0: no limit.
   double max_decode_seconds = 120;
 };
 
