@@ -1,13 +1,18 @@
 #!/usr/bin/env bash
 # Builds every libFuzzer target (fuzz/*_fuzz.cpp) with clang into build-fuzz and runs each for
 # SECONDS (default 60) on a scratch copy of its seed corpus fuzz/corpus/<name without _fuzz>/.
-# Fails if any fuzzer crashes, leaks, times out on one input or trips a sanitizer; the input
-# that did it is kept in build-fuzz/artifacts/ (turn it into a regression test).
+# Fails if any fuzzer crashes, leaks, times out on one input, trips a sanitizer or runs out of
+# memory: one allocation over MALLOC_LIMIT_MB (default 512) or a peak RSS over RSS_LIMIT_MB
+# (default 1024), both well under the 8 GiB --max-memory default, so that a small input that
+# makes a decoder allocate what its headers declare is caught (issue #21); the input that did
+# it is kept in build-fuzz/artifacts/ (turn it into a regression test).
 #   scripts/fuzz.sh [SECONDS]            all fuzzers
 #   FUZZERS="decode_png_fuzz" scripts/fuzz.sh 30   only some
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"
+malloc_limit_mb="${MALLOC_LIMIT_MB:-512}"
+rss_limit_mb="${RSS_LIMIT_MB:-1024}"
 build=build-fuzz
 
 all=()
@@ -32,11 +37,19 @@ for name in "${fuzzers[@]}"; do
   work=$(mktemp -d)
   [ -d "$corpus" ] && cp -r "$corpus"/. "$work"/
   echo "== $name: ${seconds}s on $(find "$work" -type f | wc -l) seed inputs"
-  if ! LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0" "$build/fuzz/$name" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=2560 \
+  # ASan's quarantine of freed memory counts in the RSS: a smaller one leaves -rss_limit_mb to
+  # what the decoders hold.
+  if ! ASAN_OPTIONS="${ASAN_OPTIONS:-quarantine_size_mb=64}" \
+      LSAN_OPTIONS="suppressions=$PWD/fuzz/lsan.supp:print_suppressions=0" "$build/fuzz/$name" -max_total_time="$seconds" -timeout=25 \
+      -malloc_limit_mb="$malloc_limit_mb" -rss_limit_mb="$rss_limit_mb" \
       -print_final_stats=1 -artifact_prefix="$build/artifacts/$name-" "$work" \
       > "$build/artifacts/$name.log" 2>&1; then
     failed+=("$name")
     tail -40 "$build/artifacts/$name.log" >&2
+  elif grep -q "ERROR: libFuzzer: out-of-memory" \
+      "$build/artifacts/$name.log"; then
+    failed+=("$name")  # an out-of-memory report fails the run like a crash, whatever the exit code
+    grep -A20 "ERROR: libFuzzer: out-of-memory" "$build/artifacts/$name.log" | head -40 >&2
   fi
   grep -E "^stat::(number_of_executed_units|peak_rss_mb)|cov: " "$build/artifacts/$name.log" | tail -3 || true
   rm -rf "$work"

@@ -94,7 +94,9 @@ int RunDetect(const DetectArgs& args) {
   auto concurrency = config->GetInt("concurrency");
   auto max_pixels = config->GetInt("max_pixels");
   auto max_memory = config->GetBytes("max_memory");
-  for (const Status* s : {&batch_size.status(), &concurrency.status(), &max_pixels.status(), &max_memory.status()}) {
+  auto max_decode_seconds = config->GetDouble("max_decode_seconds");
+  for (const Status* s : {&batch_size.status(), &concurrency.status(), &max_pixels.status(), &max_memory.status(),
+                          &max_decode_seconds.status()}) {
     if (!s->ok()) return Fail(*s);
   }
   const std::string preprocess = config->Get("preprocess");
@@ -112,6 +114,7 @@ int RunDetect(const DetectArgs& args) {
   run.batch_size = static_cast<int>(std::max<int64_t>(1, *batch_size));
   run.decode_threads = static_cast<int>(std::max<int64_t>(0, *concurrency));
   run.decode.max_pixels = static_cast<uint64_t>(std::max<int64_t>(1, *max_pixels));
+  run.decode.max_decode_seconds = *max_decode_seconds;
   if (preprocess == "fast") {
     run.decode.target_width = model.info().decode_width;
     run.decode.target_height = model.info().decode_height;
@@ -139,7 +142,8 @@ Command RegisterDetect(CLI::App& app) {
   auto args = std::make_shared<DetectArgs>();
   CLI::App* sub = app.add_subcommand("detect", "detect objects in photos and print them");
   auto keys = EngineKeys();
-  keys.insert(keys.end(), {"preprocess", "batch_size", "concurrency", "max_memory", "max_pixels", "extensions"});
+  keys.insert(keys.end(), {"preprocess", "batch_size", "concurrency", "max_memory", "max_pixels", "max_decode_seconds",
+                           "extensions"});
   args->settings.Add(*sub, keys);
   sub->add_option("images", args->inputs, "image files or folders")->required();
   sub->add_flag("--json", args->json, "one JSON object per line per image");

@@ -112,10 +112,12 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
   auto nvjpeg_workers = config->GetInt("nvjpeg_workers");
   auto max_memory = config->GetBytes("max_memory");
   auto max_pixels = config->GetInt("max_pixels");
+  auto max_decode_seconds = config->GetDouble("max_decode_seconds");
   auto include_hidden = config->GetBool("include_hidden");
   auto video_interval = config->GetDouble("video_interval");
   for (const Status* s : {&batch_size.status(), &concurrency.status(), &nvjpeg_workers.status(), &max_memory.status(),
-                          &max_pixels.status(), &include_hidden.status(), &video_interval.status()}) {
+                          &max_pixels.status(), &max_decode_seconds.status(), &include_hidden.status(),
+                          &video_interval.status()}) {
     if (!s->ok()) return Fail(*s);
   }
   if (*batch_size < 1 || *concurrency < 0 || *nvjpeg_workers < 1) {
@@ -147,6 +149,7 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
   options.scan.extensions = media::ParseExtensions(config->Get("extensions"));
   options.scan.include_hidden = *include_hidden;
   options.decode.max_pixels = static_cast<uint64_t>(std::max<int64_t>(1, *max_pixels));
+  options.decode.max_decode_seconds = *max_decode_seconds;
   if (config->Get("preprocess") == "fast") {
     options.decode.target_width = first.info().decode_width;
     options.decode.target_height = first.info().decode_height;
@@ -180,8 +183,9 @@ Command RegisterIndex(CLI::App& app) {
   auto quiet = std::make_shared<bool>(false);
   CLI::App* sub = app.add_subcommand("index", "index a library: detect objects in every photo and video, incrementally");
   auto keys = EngineKeys();
-  keys.insert(keys.end(), {"preprocess", "decode", "nvjpeg_workers", "batch_size", "concurrency", "max_memory", "max_pixels", "catalog",
-                           "extensions", "include_hidden", "video_interval"});
+  keys.insert(keys.end(), {"preprocess", "decode", "nvjpeg_workers", "batch_size", "concurrency", "max_memory",
+                           "max_pixels", "max_decode_seconds", "catalog", "extensions", "include_hidden",
+                           "video_interval"});
   args->settings.Add(*sub, keys);
   sub->add_option("paths", args->roots, "folders (or files) to index")->required();
   sub->add_flag("--quiet", *quiet, "no progress and no summary; errors only");

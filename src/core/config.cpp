@@ -53,6 +53,7 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"concurrency", "0", "decode workers; 0 = auto: every core beside a CUDA GPU, else 3 (the original app's DEFAULT_CONCURRENCY)"},
       {"max_memory", "8GiB", "ceiling for decoded images in flight plus inference; peak RSS stays under it"},
       {"max_pixels", "100000000", "larger images are refused (decompression bombs)"},
+      {"max_decode_seconds", "120", "a file whose decode (a video's sampling) takes longer fails; 0 = no limit"},
       {"catalog", "", "SQLite file (default: $XDG_DATA_HOME/mediadex/catalog.db) or postgres:// URL"},
       {"extensions", "jpg,jpeg,jpe,png,webp,heic,heif,avif,tif,tiff,gif,bmp,mp4,mov,m4v,mkv,webm,avi",
        "file extensions indexed (case-insensitive)"},

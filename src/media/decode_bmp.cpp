@@ -32,7 +32,7 @@ struct BmpHeader {
 
 Status BmpCorrupt(const std::string& why) { return Corrupt("truncated or corrupt BMP: " + why); }
 
-Result<BmpHeader> ParseHeader(const uint8_t* data, size_t size) {
+Result<BmpHeader> ParseHeader(const uint8_t* data, size_t size, uint64_t max_pixels) {
   if (size < 26) return BmpCorrupt("file too short for its header");
   BmpHeader h;
   h.pixel_offset = Le32(data + 10);
@@ -64,6 +64,7 @@ Result<BmpHeader> ParseHeader(const uint8_t* data, size_t size) {
   if (h.width <= 0 || height == 0 || height == INT32_MIN) return BmpCorrupt("bad image size");
   h.top_down = height < 0;
   h.height = static_cast<int>(height < 0 ? -height : height);
+  MDX_RETURN_IF_ERROR(CheckPixelLimit(h.width, h.height, max_pixels));
   switch (h.bpp) {
     case 1: case 4: case 8: case 16: case 24: case 32: break;
     default: return Unsupported("BMP with " + std::to_string(h.bpp) + " bits per pixel is not supported");
@@ -85,6 +86,14 @@ Result<BmpHeader> ParseHeader(const uint8_t* data, size_t size) {
     for (int i = 0; i < 3; ++i) h.masks[i] = Le32(data + 14 + 40 + 4 * i);
   }
   h.stride = ((static_cast<size_t>(h.width) * h.bpp + 31) / 32) * 4;
+  // Checked here, for the probe too: a header that claims more rows than the file holds
+  // (uncompressed rows cannot be shorter) is refused before anything is budgeted or allocated.
+  if (h.pixel_offset > size || static_cast<uint64_t>(h.stride) * h.height > size - h.pixel_offset) {
+    return BmpCorrupt("pixel data ends early: the header declares " + std::to_string(h.width) + "x" +
+                      std::to_string(h.height) + " at " + std::to_string(h.bpp) + " bits (" +
+                      std::to_string(static_cast<uint64_t>(h.stride) * h.height) + " bytes from offset " +
+                      std::to_string(h.pixel_offset) + ") but the file has " + std::to_string(size) + " bytes");
+  }
   return h;
 }
 
@@ -101,9 +110,8 @@ uint8_t Field(uint32_t value, uint32_t mask) {
 }  // namespace
 
 Result<HeaderInfo> ProbeBmp(const uint8_t* data, size_t size, const DecodeOptions& options) {
-  auto header = ParseHeader(data, size);
+  auto header = ParseHeader(data, size, options.max_pixels);
   if (!header.ok()) return header.status();
-  MDX_RETURN_IF_ERROR(CheckPixelLimit(header->width, header->height, options.max_pixels));
   HeaderInfo info;
   info.width = header->width;
   info.height = header->height;
@@ -112,10 +120,9 @@ Result<HeaderInfo> ProbeBmp(const uint8_t* data, size_t size, const DecodeOption
 }
 
 Result<RgbImage> DecodeBmp(const uint8_t* data, size_t size, const DecodeOptions& options) {
-  auto parsed = ParseHeader(data, size);
+  auto parsed = ParseHeader(data, size, options.max_pixels);
   if (!parsed.ok()) return parsed.status();
   const BmpHeader& h = *parsed;
-  MDX_RETURN_IF_ERROR(CheckPixelLimit(h.width, h.height, options.max_pixels));
   uint8_t palette[256][3] = {};
   if (h.bpp <= 8) {
     if (h.palette_offset + static_cast<size_t>(h.palette_count) * h.palette_entry > size) {
@@ -128,14 +135,13 @@ Result<RgbImage> DecodeBmp(const uint8_t* data, size_t size, const DecodeOptions
       palette[i][2] = e[0];
     }
   }
-  if (h.pixel_offset > size || h.stride * h.height > size - h.pixel_offset) {
-    return BmpCorrupt("pixel data ends early");
-  }
   RgbImage image;
   image.width = image.full_width = h.width;
   image.height = image.full_height = h.height;
   image.pixels.resize(static_cast<size_t>(h.width) * h.height * 3);
+  const Deadline deadline(options.max_decode_seconds);
   for (int y = 0; y < h.height; ++y) {
+    if (y % 64 == 0 && deadline.Passed()) return deadline.Error();
     const uint8_t* row = data + h.pixel_offset + h.stride * (h.top_down ? y : h.height - 1 - y);
     uint8_t* out = image.pixels.data() + static_cast<size_t>(y) * h.width * 3;
     for (int x = 0; x < h.width; ++x, out += 3) {

@@ -66,6 +66,7 @@ Result<HeaderInfo> ProbeGif(const uint8_t* data, size_t size, const DecodeOption
 }
 
 Result<RgbImage> DecodeGif(const uint8_t* data, size_t size, const DecodeOptions& options) {
+  const Deadline deadline(options.max_decode_seconds);
   MemoryReader reader{data, size, 0};
   auto opened = OpenGif(&reader);
   if (!opened.ok()) return opened.status();
@@ -93,6 +94,13 @@ Result<RgbImage> DecodeGif(const uint8_t* data, size_t size, const DecodeOptions
     const GifImageDesc& desc = gif->Image;
     if (desc.Width <= 0 || desc.Height <= 0) return Corrupt("truncated or corrupt GIF: empty frame");
     MDX_RETURN_IF_ERROR(CheckPixelLimit(desc.Width, desc.Height, options.max_pixels));
+    // Only what lies on the screen is drawn; a frame with more pixels than the whole screen
+    // would make giflib decode (CPU time) what is then thrown away.
+    if (static_cast<uint64_t>(desc.Width) * desc.Height > static_cast<uint64_t>(sw) * sh) {
+      return Corrupt("truncated or corrupt GIF: frame of " + std::to_string(desc.Width) + "x" +
+                     std::to_string(desc.Height) + " is larger than the " + std::to_string(sw) + "x" +
+                     std::to_string(sh) + " screen");
+    }
     const ColorMapObject* map = desc.ColorMap != nullptr ? desc.ColorMap : gif->SColorMap;
     if (map == nullptr || map->Colors == nullptr) return Corrupt("truncated or corrupt GIF: no colour table");
 
@@ -110,6 +118,7 @@ Result<RgbImage> DecodeGif(const uint8_t* data, size_t size, const DecodeOptions
       const int start = desc.Interlace ? kStart[pass] : 0;
       const int step = desc.Interlace ? kStep[pass] : 1;
       for (int row = start; row < desc.Height; row += step) {
+        if (row % 16 == 0 && deadline.Passed()) return deadline.Error();
         if (DGifGetLine(gif, line.data(), desc.Width) == GIF_ERROR) return GifError(gif->Error);
         const int y = desc.Top + row;
         if (y < 0 || y >= sh) continue;

@@ -44,6 +44,9 @@ Status HeifError(const heif_error& error) {
   if (error.code == heif_error_Unsupported_feature || error.code == heif_error_Unsupported_filetype) {
     return Unsupported("HEIF variant not supported: " + text);
   }
+  // A declared size over libheif's security limits is the file's fault, not the allocator's
+  // (OutOfMemory would make the indexer lower its decode concurrency and retry the file).
+  if (error.subcode == heif_suberror_Security_limit_exceeded) return Corrupt("truncated or corrupt HEIF: " + text);
   if (error.code == heif_error_Memory_allocation_error) return OutOfMemory("HEIF: " + text);
   return Corrupt("truncated or corrupt HEIF: " + text);
 }
@@ -108,14 +111,18 @@ Result<HeaderInfo> ProbeHeif(const uint8_t* data, size_t size, const DecodeOptio
 }
 
 Result<RgbImage> DecodeHeif(const uint8_t* data, size_t size, const DecodeOptions& options) {
+  // libheif 1.15 has no progress or cancel callback: the limit is checked between its steps.
+  const Deadline deadline(options.max_decode_seconds);
   auto heif = Open(data, size, options);
   if (!heif.ok()) return heif.status();
+  if (deadline.Passed()) return deadline.Error();
   heif_image* decoded = nullptr;
   // Default options: transformations applied, alpha dropped by asking for interleaved RGB.
   heif_error error = heif_decode_image(heif->handle.get(), &decoded, heif_colorspace_RGB,
                                        heif_chroma_interleaved_RGB, nullptr);
   if (error.code != heif_error_Ok) return HeifError(error);
   std::unique_ptr<heif_image, ImageDeleter> img(decoded);
+  if (deadline.Passed()) return deadline.Error();
   const int width = heif_image_get_width(decoded, heif_channel_interleaved);
   const int height = heif_image_get_height(decoded, heif_channel_interleaved);
   int stride = 0;

@@ -2,6 +2,7 @@
 #ifndef MEDIADEX_MEDIA_DECODE_INTERNAL_H_
 #define MEDIADEX_MEDIA_DECODE_INTERNAL_H_
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 
@@ -44,6 +45,37 @@ constexpr uint64_t kDecoderOverheadBytes = 4u << 20;
 // InvalidArgument "image is WxH (N MP), over the M MP limit (--max-pixels)" when
 // width*height > max_pixels. Called with header dimensions, before any pixel is decoded.
 Status CheckPixelLimit(uint64_t width, uint64_t height, uint64_t max_pixels);
+
+// The per-file decode time limit (DecodeOptions::max_decode_seconds), started when a decode
+// starts; the decoders call Passed() between rows, chunks or packets.
+class Deadline {
+ public:
+  explicit Deadline(double seconds) : seconds_(seconds), start_(std::chrono::steady_clock::now()) {}
+  bool Passed() const {
+    return seconds_ > 0 && std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count() > seconds_;
+  }
+  // InvalidArgument "decoding took over N s (--max-decode-seconds)".
+  Status Error() const;
+
+ private:
+  double seconds_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+// The most scans a progressive JPEG may have: real encoders write about 10 (mozjpeg up to
+// ~20); each scan is a pass over every coefficient, so thousands are a CPU-time bomb.
+constexpr int kMaxJpegScans = 100;
+
+// Checks of what a JPEG's headers declare against the bytes present, before anything is
+// allocated for them (shared by DecodeJpeg and ProbeImage): InvalidArgument over kMaxJpegScans
+// scans; Corrupt when a Huffman-coded first scan is too short to hold one bit per 8x8 block
+// of its smallest component (every block's DC difference takes at least one bit).
+Status CheckJpegDeclaredSizes(const uint8_t* data, size_t size);
+
+// PNG: the pixel limit on IHDR's size, then Corrupt when a chunk before the image data declares
+// more bytes than the file has left, or when the image data present (the IDAT chunks' bytes,
+// inflated at most 1032:1, deflate's limit) cannot hold the rows IHDR declares.
+Status CheckPngDeclaredSizes(const uint8_t* data, size_t size, uint64_t max_pixels);
 
 // EXIF orientation (1..8) from a TIFF block ("II*\0" / "MM\0*" ...), optionally preceded by
 // the "Exif\0\0" header of a JPEG APP1 segment. Returns 1 when absent, unreadable or invalid.

@@ -1,6 +1,7 @@
 // JPEG through libjpeg-turbo's TurboJPEG API, decoded at a DCT scale near the requested size.
 #include <turbojpeg.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -93,6 +94,81 @@ Status TjError(tjhandle handle) {
 
 }  // namespace
 
+Status CheckJpegDeclaredSizes(const uint8_t* data, size_t size) {
+  // The frame (SOF) and the first scan's header, walking the marker segments.
+  int sof = 0, width = 0, height = 0, hmax = 1, vmax = 1;
+  struct Component {
+    int id, h, v;
+  };
+  std::vector<Component> components;
+  std::vector<int> first_scan_ids;
+  size_t pos = 2, scan_start = 0;
+  while (pos + 4 <= size && data[pos] == 0xFF) {
+    const uint8_t marker = data[pos + 1];
+    if (marker == 0xFF) { ++pos; continue; }
+    if (marker == 0x01 || (marker >= 0xD0 && marker <= 0xD8)) { pos += 2; continue; }
+    if (marker == 0xD9) break;
+    const size_t length = (static_cast<size_t>(data[pos + 2]) << 8) | data[pos + 3];
+    if (length < 2 || length > size - pos - 2) break;
+    const uint8_t* p = data + pos + 4;
+    const bool is_sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+    if (is_sof && sof == 0 && length >= 8) {
+      sof = marker;
+      height = (p[1] << 8) | p[2];
+      width = (p[3] << 8) | p[4];
+      for (int i = 0; i < p[5] && 6 + 3 * i + 2 < static_cast<int>(length - 2); ++i) {
+        const int h = p[6 + 3 * i + 1] >> 4, v = p[6 + 3 * i + 1] & 15;
+        components.push_back({p[6 + 3 * i], h > 0 ? h : 1, v > 0 ? v : 1});
+        hmax = std::max(hmax, components.back().h);
+        vmax = std::max(vmax, components.back().v);
+      }
+    }
+    if (marker == 0xDA) {
+      for (int i = 0; i < p[0] && 1 + 2 * i < static_cast<int>(length - 2); ++i) first_scan_ids.push_back(p[1 + 2 * i]);
+      scan_start = pos + 2 + length;
+      break;
+    }
+    pos += 2 + length;
+  }
+  if (scan_start == 0) return Status::Ok();  // TurboJPEG reports what is missing
+  // Count the scans: entropy-coded data escapes 0xFF as FF 00, so any other FF xx (not a
+  // restart marker) is a marker; segments with a length are skipped whole.
+  int scans = 1;
+  size_t first_scan_end = size;
+  pos = scan_start;
+  while (pos + 1 < size) {
+    const uint8_t* ff = static_cast<const uint8_t*>(std::memchr(data + pos, 0xFF, size - pos - 1));
+    if (ff == nullptr) break;
+    pos = static_cast<size_t>(ff - data);
+    const uint8_t marker = data[pos + 1];
+    if (marker == 0x00 || marker == 0xFF || (marker >= 0xD0 && marker <= 0xD7)) { ++pos; continue; }
+    if (first_scan_end == size) first_scan_end = pos;
+    if (marker == 0xD9) break;
+    if (marker == 0xDA && ++scans > kMaxJpegScans) {
+      return InvalidArgument("JPEG has more than " + std::to_string(kMaxJpegScans) +
+                             " scans (a CPU-time bomb; real encoders write about 10)");
+    }
+    if (pos + 4 > size) break;
+    pos += 2 + ((static_cast<size_t>(data[pos + 2]) << 8) | data[pos + 3]);
+  }
+  // Huffman coding (SOF0..3, 5..7) spends at least one bit per block on its DC difference;
+  // arithmetic coding (SOF9..15) can spend less, so it gets no such bound.
+  if (sof > 0xC7 || width <= 0 || height <= 0) return Status::Ok();
+  uint64_t min_blocks = UINT64_MAX;
+  for (const Component& c : components) {
+    if (std::find(first_scan_ids.begin(), first_scan_ids.end(), c.id) == first_scan_ids.end()) continue;
+    const uint64_t cw = (static_cast<uint64_t>(width) * c.h + hmax - 1) / hmax;
+    const uint64_t ch = (static_cast<uint64_t>(height) * c.v + vmax - 1) / vmax;
+    min_blocks = std::min(min_blocks, ((cw + 7) / 8) * ((ch + 7) / 8));
+  }
+  const uint64_t scan_bytes = first_scan_end - scan_start;
+  if (min_blocks == UINT64_MAX || min_blocks <= scan_bytes * 8) return Status::Ok();
+  return Corrupt("truncated or corrupt JPEG: the frame declares " + std::to_string(width) + "x" +
+                 std::to_string(height) + " (" + std::to_string(min_blocks) +
+                 " blocks in its first scan) but that scan holds " + std::to_string(scan_bytes) +
+                 " bytes, less than one bit per block");
+}
+
 void JpegScaledSize(int width, int height, int target_width, int target_height, int* out_width,
                     int* out_height) {
   const tjscalingfactor scale = PickScale(width, height, target_width, target_height);
@@ -101,6 +177,7 @@ void JpegScaledSize(int width, int height, int target_width, int target_height, 
 }
 
 Result<RgbImage> DecodeJpeg(const uint8_t* data, size_t size, const DecodeOptions& options) {
+  const Deadline deadline(options.max_decode_seconds);  // checked after TurboJPEG's one call
   TjHandle handle(tjInitDecompress());
   if (!handle) return OutOfMemory("cannot create a TurboJPEG decompressor");
   int width = 0, height = 0, subsamp = 0, colorspace = 0;
@@ -110,6 +187,7 @@ Result<RgbImage> DecodeJpeg(const uint8_t* data, size_t size, const DecodeOption
   }
   if (width <= 0 || height <= 0) return Corrupt("truncated or corrupt JPEG: no image size");
   MDX_RETURN_IF_ERROR(CheckPixelLimit(width, height, options.max_pixels));
+  MDX_RETURN_IF_ERROR(CheckJpegDeclaredSizes(data, size));
 
   const JpegMarkers markers = ScanMarkers(data, size);
   const int orientation = options.apply_orientation ? markers.orientation : 1;
@@ -123,7 +201,9 @@ Result<RgbImage> DecodeJpeg(const uint8_t* data, size_t size, const DecodeOption
   image.full_width = width;
   image.full_height = height;
   const size_t pixel_count = static_cast<size_t>(image.width) * image.height;
-  const int flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS;  // accurate DCT, fancy upsampling
+  // Accurate DCT, fancy upsampling. TurboJPEG 2.1 has no memory limit or progress callback:
+  // the pixel limit and CheckJpegDeclaredSizes bound its work; LIMITSCANS is its own cap (500).
+  const int flags = TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS;
 
   if (colorspace == TJCS_CMYK || colorspace == TJCS_YCCK) {
     // TurboJPEG cannot output RGB from CMYK: decode CMYK and convert.
@@ -142,6 +222,7 @@ Result<RgbImage> DecodeJpeg(const uint8_t* data, size_t size, const DecodeOption
       return TjError(handle.get());
     }
   }
+  if (deadline.Passed()) return deadline.Error();
   ApplyOrientation(orientation, &image);
   return image;
 }

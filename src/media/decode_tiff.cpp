@@ -3,6 +3,7 @@
 // per-file handlers (libtiff's default prints to stderr and is process-global).
 #include <tiffio.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
@@ -99,6 +100,50 @@ Result<TiffSize> ReadSize(TIFF* tif, const MemoryFile& file, const DecodeOptions
   return s;
 }
 
+// The most bytes a codec inflates one byte of its data to, or 0 when unbounded/unknown (JPEG,
+// CCITT, ...). PackBits: a 2-byte run makes 128; LZW: a code of 9+ bits makes 4096 at most.
+uint64_t MaxExpansion(uint16_t compression) {
+  switch (compression) {
+    case COMPRESSION_NONE: return 1;
+    case COMPRESSION_PACKBITS: return 64;
+    case COMPRESSION_LZW: return 3641;
+    case COMPRESSION_ADOBE_DEFLATE: case COMPRESSION_DEFLATE: return 1032;
+    default: return 0;
+  }
+}
+
+// What the directory declares against the image and the bytes present, before any strip or
+// tile buffer is allocated: tiles no larger than the image (rounded up to 16, as tiles are),
+// and for codecs with a bounded expansion, enough strip/tile bytes in the file for the pixels.
+Status CheckDeclaredSizes(TIFF* tif, const MemoryFile& file, const TiffSize& s) {
+  const std::string image = std::to_string(s.width) + "x" + std::to_string(s.height);
+  if (TIFFIsTiled(tif)) {
+    uint32_t tw = 0, th = 0;
+    TIFFGetField(tif, TIFFTAG_TILEWIDTH, &tw);
+    TIFFGetField(tif, TIFFTAG_TILELENGTH, &th);
+    if (tw == 0 || th == 0 || tw > (s.width + 15) / 16 * 16 || th > (s.height + 15) / 16 * 16) {
+      return Corrupt("truncated or corrupt TIFF: tiles of " + std::to_string(tw) + "x" + std::to_string(th) +
+                     " are larger than the " + image + " image");
+    }
+  }
+  uint16_t compression = COMPRESSION_NONE, bits = 1, samples = 1;
+  TIFFGetFieldDefaulted(tif, TIFFTAG_COMPRESSION, &compression);
+  TIFFGetFieldDefaulted(tif, TIFFTAG_BITSPERSAMPLE, &bits);
+  TIFFGetFieldDefaulted(tif, TIFFTAG_SAMPLESPERPIXEL, &samples);
+  const uint64_t expansion = MaxExpansion(compression);
+  if (expansion == 0) return Status::Ok();
+  const uint32_t count = TIFFIsTiled(tif) ? TIFFNumberOfTiles(tif) : TIFFNumberOfStrips(tif);
+  uint64_t present = 0;
+  for (uint32_t i = 0; i < count; ++i) {
+    const uint64_t offset = TIFFGetStrileOffset(tif, i), bytes = TIFFGetStrileByteCount(tif, i);
+    if (offset < file.size) present += std::min<uint64_t>(bytes, file.size - offset);
+  }
+  const uint64_t needed = static_cast<uint64_t>(s.width) * s.height * samples * bits / 8;
+  if (needed <= present * expansion + 4096) return Status::Ok();
+  return Corrupt("truncated or corrupt TIFF: the " + image + " image needs " + std::to_string(needed) +
+                 " bytes of samples but its strips/tiles hold " + std::to_string(present) + " bytes in the file");
+}
+
 }  // namespace
 
 Result<HeaderInfo> ProbeTiff(const uint8_t* data, size_t size, const DecodeOptions& options) {
@@ -107,6 +152,7 @@ Result<HeaderInfo> ProbeTiff(const uint8_t* data, size_t size, const DecodeOptio
   if (!tif.ok()) return tif.status();
   auto s = ReadSize(tif->get(), file, options);
   if (!s.ok()) return s.status();
+  MDX_RETURN_IF_ERROR(CheckDeclaredSizes(tif->get(), file, *s));
   HeaderInfo info;
   info.width = static_cast<int>(s->width);
   info.height = static_cast<int>(s->height);
@@ -131,12 +177,16 @@ Result<HeaderInfo> ProbeTiff(const uint8_t* data, size_t size, const DecodeOptio
 }
 
 Result<RgbImage> DecodeTiff(const uint8_t* data, size_t size, const DecodeOptions& options) {
+  // TIFFRGBAImageGet is one call: the time limit is checked around it (its work is bounded by
+  // the pixel limit and CheckDeclaredSizes).
+  const Deadline deadline(options.max_decode_seconds);
   MemoryFile file{data, size, 0, {}};
   auto opened = OpenTiff(&file, options);
   if (!opened.ok()) return opened.status();
   TIFF* tif = opened->get();
   auto s = ReadSize(tif, file, options);
   if (!s.ok()) return s.status();
+  MDX_RETURN_IF_ERROR(CheckDeclaredSizes(tif, file, *s));
   char message[1024] = {0};
   if (TIFFRGBAImageOK(tif, message) != 1) return Unsupported(std::string("TIFF variant not supported: ") + message);
   TIFFRGBAImage rgba;
@@ -153,6 +203,7 @@ Result<RgbImage> DecodeTiff(const uint8_t* data, size_t size, const DecodeOption
   const int ok = TIFFRGBAImageGet(&rgba, raster.data(), s->width, s->height);
   TIFFRGBAImageEnd(&rgba);
   if (ok != 1) return TiffCorrupt(file, "cannot decode the pixels");
+  if (deadline.Passed()) return deadline.Error();
 
   RgbImage image;
   image.width = image.full_width = static_cast<int>(s->width);

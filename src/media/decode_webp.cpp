@@ -1,7 +1,9 @@
 // WebP through libwebp (lossy and lossless; animations are refused).
 #include <webp/decode.h>
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "media/decode_internal.h"
@@ -55,13 +57,34 @@ Result<RgbImage> DecodeWebp(const uint8_t* data, size_t size, const DecodeOption
   if (features.width <= 0 || features.height <= 0) return Corrupt("truncated or corrupt WebP: no image size");
   MDX_RETURN_IF_ERROR(CheckPixelLimit(features.width, features.height, options.max_pixels));
 
+  // The incremental decoder cannot tell a file cut short from data still to come: the RIFF
+  // size must be there whole, as WebPDecode requires.
+  if (size >= 12 && std::memcmp(data, "RIFF", 4) == 0 && ReadLe32(data + 4) > size - 8) {
+    return Corrupt("truncated or corrupt WebP: the RIFF header declares " + std::to_string(ReadLe32(data + 4)) +
+                   " bytes but the file has " + std::to_string(size - 8) + " after it");
+  }
   RgbImage image;
   image.width = image.full_width = features.width;
   image.height = image.full_height = features.height;
   image.pixels.resize(static_cast<size_t>(image.width) * image.height * 3);
-  // MODE_RGB drops alpha without compositing, like TF.js.
-  if (WebPDecodeRGBInto(data, size, image.pixels.data(), image.pixels.size(), image.width * 3) == nullptr) {
-    return Corrupt("truncated or corrupt WebP: cannot decode the bitstream");
+  // MODE_RGB drops alpha without compositing, like TF.js. Incrementally, 256 KB of the file at
+  // a time (WebPIUpdate reads it in place), so that the time limit is checked in between.
+  struct IdecDeleter {
+    void operator()(WebPIDecoder* d) const { WebPIDelete(d); }
+  };
+  std::unique_ptr<WebPIDecoder, IdecDeleter> idec(
+      WebPINewRGB(MODE_RGB, image.pixels.data(), image.pixels.size(), image.width * 3));
+  if (!idec) return OutOfMemory("cannot create a WebP decoder");
+  const Deadline deadline(options.max_decode_seconds);
+  VP8StatusCode decoded = VP8_STATUS_SUSPENDED;
+  for (size_t fed = 0; decoded == VP8_STATUS_SUSPENDED && fed < size;) {
+    if (deadline.Passed()) return deadline.Error();
+    fed = std::min(size, fed + (256u << 10));
+    decoded = WebPIUpdate(idec.get(), data, fed);
+  }
+  if (decoded != VP8_STATUS_OK) {
+    return Corrupt(std::string("truncated or corrupt WebP: cannot decode the bitstream (") +
+                   WebpStatusText(decoded == VP8_STATUS_SUSPENDED ? VP8_STATUS_NOT_ENOUGH_DATA : decoded) + ")");
   }
   if (options.apply_orientation) ApplyOrientation(WebpOrientation(data, size), &image);
   return image;

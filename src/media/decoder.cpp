@@ -65,6 +65,12 @@ Status CheckPixelLimit(uint64_t width, uint64_t height, uint64_t max_pixels) {
                          " MP limit (--max-pixels)");
 }
 
+Status Deadline::Error() const {
+  char buf[96];
+  std::snprintf(buf, sizeof(buf), "decoding took over %g s (--max-decode-seconds)", seconds_);
+  return InvalidArgument(buf);
+}
+
 }  // namespace internal
 
 ImageFormat SniffFormat(const uint8_t* data, size_t size) {

@@ -34,6 +34,12 @@ struct DecodeOptions {
   // Apply the EXIF (or TIFF) orientation tag so the image is upright. HEIF is always upright:
   // libheif applies its rotation/mirror boxes itself.
   bool apply_orientation = true;
+  // One file's decode (a video's whole sampling) may take this long at most; past it the file
+  // fails with InvalidArgument "decoding took over N s (--max-decode-seconds)". Checked
+  // cooperatively (between rows, chunks, packets), so a library call that cannot be interrupted
+  // (TurboJPEG, libheif, libtiff's RGBA read) finishes first; their work is bounded by the
+  // pixel limit and, for JPEG, the scan cap. <= 0: no limit.
+  double max_decode_seconds = 120;
 };
 
 // Sniffs the format from the first bytes (not the file name).
@@ -45,8 +51,10 @@ const char* ImageFormatName(ImageFormat format);
 // a black canvas of the logical screen size (transparent pixels black). TIFF: the first page.
 // HEIF/HEIC/AVIF: the primary image; Unsupported "HEIF support not in this build" when
 // built without libheif.
-// Errors: Corrupt (malformed/truncated data), Unsupported (unknown format),
-// InvalidArgument (over max_pixels).
+// Errors: Corrupt (malformed/truncated data, and declared sizes the file cannot hold: a chunk,
+// strip, tile or frame larger than the bytes present or than the image), Unsupported (unknown
+// format), InvalidArgument (over max_pixels, over max_decode_seconds, too many JPEG scans).
+// Every decoder checks declared sizes before it allocates for them.
 Result<RgbImage> DecodeImage(const uint8_t* data, size_t size, const DecodeOptions& options);
 
 // Reads and decodes a file. Adds IOError/NotFound for files that cannot be read.

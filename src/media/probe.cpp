@@ -47,6 +47,7 @@ Result<HeaderInfo> ProbeJpeg(const uint8_t* data, size_t size, const DecodeOptio
   }
   if (width <= 0 || height <= 0) return Corrupt("truncated or corrupt JPEG: no image size");
   MDX_RETURN_IF_ERROR(internal::CheckPixelLimit(width, height, options.max_pixels));
+  MDX_RETURN_IF_ERROR(internal::CheckJpegDeclaredSizes(data, size));
   HeaderInfo info;
   info.width = width;
   info.height = height;
@@ -103,6 +104,7 @@ Result<HeaderInfo> ProbePng(const uint8_t* data, size_t size, const DecodeOption
     return Corrupt("truncated or corrupt PNG: bad image size");
   }
   MDX_RETURN_IF_ERROR(internal::CheckPixelLimit(width, height, options.max_pixels));
+  MDX_RETURN_IF_ERROR(internal::CheckPngDeclaredSizes(data, size, options.max_pixels));
   HeaderInfo info;
   info.width = static_cast<int>(width);
   info.height = static_cast<int>(height);

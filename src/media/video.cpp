@@ -13,6 +13,8 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <climits>
+#include <cstdint>
 #include <cstring>
 #include <string>
 
@@ -69,9 +71,19 @@ class FfmpegVideo final : public VideoFrames {
   }
 
   Status Init(const std::string& path, const DecodeOptions& options) {
+    deadline_ = internal::Deadline(options.max_decode_seconds);
+    // The time limit also reaches inside libavformat's blocking reads (stream probing).
+    format_ = avformat_alloc_context();
+    if (format_ == nullptr) return OutOfMemory("cannot create a video reader");
+    format_->interrupt_callback.callback = [](void* self) {
+      return static_cast<FfmpegVideo*>(self)->deadline_.Passed() ? 1 : 0;
+    };
+    format_->interrupt_callback.opaque = this;
     int rc = avformat_open_input(&format_, path.c_str(), nullptr, nullptr);
+    if (deadline_.Passed()) return deadline_.Error();
     if (rc < 0) return Corrupt("not a video FFmpeg can read: " + AvError(rc));
     rc = avformat_find_stream_info(format_, nullptr);
+    if (deadline_.Passed()) return deadline_.Error();
     if (rc < 0) return Corrupt("cannot read the video's stream info: " + AvError(rc));
     const AVCodec* decoder = nullptr;
     stream_index_ = av_find_best_stream(format_, AVMEDIA_TYPE_VIDEO, -1, -1, &decoder, 0);
@@ -87,6 +99,9 @@ class FfmpegVideo final : public VideoFrames {
     rc = avcodec_parameters_to_context(codec_, par);
     if (rc < 0) return Corrupt("bad codec parameters: " + AvError(rc));
     codec_->thread_count = 1;  // the pipeline runs several decodes in parallel already
+    // The decoder refuses frames over the pixel limit before allocating them (a stream may
+    // change its size mid-way, past what the container said).
+    codec_->max_pixels = static_cast<int64_t>(std::min<uint64_t>(options.max_pixels, INT64_MAX));
     rc = avcodec_open2(codec_, decoder, nullptr);
     if (rc < 0) return Unsupported(std::string("cannot open the ") + decoder->name + " decoder: " + AvError(rc));
     frame_ = av_frame_alloc();
@@ -191,6 +206,7 @@ class FfmpegVideo final : public VideoFrames {
   // Decodes the next frame into frame_ and sets decoded_time_; false at the end.
   Result<bool> DecodeOne() {
     for (;;) {
+      if (deadline_.Passed()) return deadline_.Error();
       int rc = avcodec_receive_frame(codec_, frame_);
       if (rc == 0) {
         const int64_t pts = frame_->best_effort_timestamp != AV_NOPTS_VALUE ? frame_->best_effort_timestamp
@@ -216,6 +232,7 @@ class FfmpegVideo final : public VideoFrames {
         eof_sent_ = true;
         continue;
       }
+      if (rc == AVERROR_EXIT) return deadline_.Error();  // the interrupt callback
       if (rc < 0) {
         // Keep what is buffered; report the damage on the following call.
         pending_error_ = Corrupt("video data cannot be read: " + AvError(rc));
@@ -285,6 +302,7 @@ class FfmpegVideo final : public VideoFrames {
   Status pending_error_;
   VideoInfo info_;
   uint64_t frame_bytes_ = 0;
+  internal::Deadline deadline_{0};
 };
 
 }  // namespace
@@ -300,7 +318,14 @@ Result<std::unique_ptr<VideoFrames>> VideoFrames::Open(const std::string& path, 
   if (st.st_size == 0) return Corrupt("empty file");
   // FFmpeg logs every damaged packet to stderr; that is noise next to our per-file errors.
   static std::once_flag quiet;
-  std::call_once(quiet, [] { av_log_set_level(AV_LOG_FATAL); });
+  // No single FFmpeg allocation may exceed what a frame at the pixel limit needs (16-bit
+  // 4:4:4 with alpha: 8 bytes a pixel) plus slack; FFmpeg's default cap is 2 GiB. Process-wide,
+  // so set from the first video's options.
+  std::call_once(quiet, [&options] {
+    av_log_set_level(AV_LOG_FATAL);
+    const uint64_t frame = options.max_pixels < (1ull << 32) ? options.max_pixels * 8 + (64u << 20) : INT32_MAX;
+    av_max_alloc(static_cast<size_t>(std::min<uint64_t>(frame, INT32_MAX)));
+  });
   auto video = std::make_unique<FfmpegVideo>();
   video->max_pixels_ = options.max_pixels;
   MDX_RETURN_IF_ERROR(video->Init(path, options));

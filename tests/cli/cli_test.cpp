@@ -115,6 +115,20 @@ TEST_F(CliTest, BrokenFilesAreReportedOneLineEachAndTheRestStillRuns) {
   }
 }
 
+TEST_F(CliTest, MaxDecodeSecondsFailsASlowFileWithTheReasonFromTheFlagAndTheEnvironment) {
+  const std::string photo = std::string(MEDIADEX_SAMPLES_DIR) + "/skimage-chelsea.png";
+  CommandRun run = Mediadex("detect --json --device cpu --max-decode-seconds 0.000000001 " + photo);
+  EXPECT_EQ(run.exit_code, 1);
+  auto lines = JsonLines(run.out);
+  ASSERT_EQ(lines.size(), 1u) << run.out;
+  EXPECT_EQ(lines[0]["error"], "decoding took over 1e-09 s (--max-decode-seconds)") << lines[0];
+  run = Mediadex("detect --json --device cpu " + photo, "MEDIADEX_MAX_DECODE_SECONDS=0.000000001");
+  EXPECT_EQ(run.exit_code, 1);
+  EXPECT_NE(run.out.find("--max-decode-seconds"), std::string::npos) << run.out;
+  run = Mediadex("detect --json --device cpu --max-decode-seconds 0 " + photo);  // 0 = no limit
+  EXPECT_EQ(run.exit_code, 0) << run.err;
+}
+
 TEST_F(CliTest, MissingModelIsAClearErrorNotACrash) {
   CommandRun run = Mediadex("detect --device cpu --model /nonexistent/model.json " +
                      std::string(MEDIADEX_SAMPLES_DIR) + "/skimage-chelsea.png");
