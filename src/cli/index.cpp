@@ -13,9 +13,8 @@
 #include "cli/catalog_open.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/index_setup.h"
 #include "core/cancel.h"
-#include "media/scan.h"
-#include "pipeline/detector_set.h"
 #include "pipeline/indexer.h"
 
 namespace mediadex::cli {
@@ -105,73 +104,27 @@ struct IndexArgs {
 int RunIndexCommand(const IndexArgs& args, bool quiet) {
   auto config = args.settings.Resolve();
   if (!config.ok()) return Fail(config.status());
-  auto engine = EngineOptionsFrom(*config);
-  if (!engine.ok()) return Fail(engine.status());
-  auto batch_size = config->GetInt("batch_size");
-  auto concurrency = config->GetInt("concurrency");
-  auto nvjpeg_workers = config->GetInt("nvjpeg_workers");
-  auto max_memory = config->GetBytes("max_memory");
-  auto max_pixels = config->GetInt("max_pixels");
-  auto max_decode_seconds = config->GetDouble("max_decode_seconds");
-  auto include_hidden = config->GetBool("include_hidden");
-  auto video_interval = config->GetDouble("video_interval");
-  for (const Status* s : {&batch_size.status(), &concurrency.status(), &nvjpeg_workers.status(), &max_memory.status(),
-                          &max_pixels.status(), &max_decode_seconds.status(), &include_hidden.status(),
-                          &video_interval.status()}) {
-    if (!s->ok()) return Fail(*s);
-  }
-  if (*batch_size < 1 || *concurrency < 0 || *nvjpeg_workers < 1) {
-    return Fail(InvalidArgument("batch_size and nvjpeg_workers must be >= 1, concurrency >= 0 (0 = auto)"));
-  }
-  if (*video_interval <= 0) return Fail(InvalidArgument("video_interval must be > 0 seconds"));
-
+  auto settings = ReadIndexSettings(*config);
+  if (!settings.ok()) return Fail(settings.status());
   auto catalog = OpenCatalogFromConfig(*config, /*create=*/true);
   if (!catalog.ok()) return Fail(catalog.status());
   auto run_lock = LockCatalogForRun(*config);  // a second run on this catalog is refused, not doubled
   if (!run_lock.ok()) return Fail(run_lock.status());
-  auto choice = SetUpDevice(*engine, static_cast<int>(*concurrency));
-  if (!choice.ok()) return Fail(choice.status());
-  auto jpeg_decode = pipeline::ParseJpegDecode(config->Get("decode"));
-  if (!jpeg_decode.ok()) return Fail(jpeg_decode.status());
-  pipeline::DetectorSetOptions set;
-  set.device = choice->device;
-  set.request = engine->device.request;
-  set.threads = engine->threads;
-  set.load = [&](const engine::DeviceInfo& device) { return LoadModel(*engine, device); };
-  set.warm_up_batch = static_cast<int>(*batch_size);
-  set.start_nvjpeg = *jpeg_decode != pipeline::JpegDecode::kCpu;
-  auto detectors = pipeline::DetectorSet::Open(set);
-  if (!detectors.ok()) return Fail(detectors.status());
-  const model::Detector& first = *detectors->workers().front();
-
-  pipeline::IndexOptions options;
+  auto setup = SetUpIndex(*settings);
+  if (!setup.ok()) return Fail(setup.status());
+  const pipeline::DetectorSet& detectors = setup->detectors;
+  pipeline::IndexOptions& options = setup->options;
   options.roots = args.roots;
-  options.scan.extensions = media::ParseExtensions(config->Get("extensions"));
-  options.scan.include_hidden = *include_hidden;
-  options.decode.max_pixels = static_cast<uint64_t>(std::max<int64_t>(1, *max_pixels));
-  options.decode.max_decode_seconds = *max_decode_seconds;
-  if (config->Get("preprocess") == "fast") {
-    options.decode.target_width = first.info().decode_width;
-    options.decode.target_height = first.info().decode_height;
-  }
-  options.detect = engine->detect;
-  options.settings = pipeline::ResultSettings(engine->detect, config->Get("preprocess"));
-  options.batch_size = static_cast<int>(*batch_size);
-  options.concurrency = DecodeWorkers(*concurrency, choice->device);
-  options.jpeg_decode = *jpeg_decode;
-  options.nvjpeg_workers = static_cast<int>(*nvjpeg_workers);
-  options.max_memory = *max_memory;
-  options.video_interval_s = *video_interval;
   ProgressPrinter progress(quiet);
   options.observer = &progress;
   options.cancel = &g_interrupted;
 
   std::signal(SIGINT, OnSigint);
-  auto summary = pipeline::RunIndex(detectors->workers(), **catalog, options);
+  auto summary = pipeline::RunIndex(detectors.workers(), **catalog, options);
   std::signal(SIGINT, SIG_DFL);
   if (!summary.ok()) return Fail(summary.status());
   for (const auto& w : summary->warnings) spdlog::warn("{}", w);
-  if (!quiet) PrintSummary(*summary, detectors->device_names(), config->Get("catalog").empty() ? DefaultCatalogPath() : config->Get("catalog"));
+  if (!quiet) PrintSummary(*summary, detectors.device_names(), CatalogPathFromConfig(*config));
   if (summary->cancelled) return kExitPartialFailure;
   return summary->failed > 0 ? kExitPartialFailure : kExitOk;
 }
@@ -182,11 +135,7 @@ Command RegisterIndex(CLI::App& app) {
   auto args = std::make_shared<IndexArgs>();
   auto quiet = std::make_shared<bool>(false);
   CLI::App* sub = app.add_subcommand("index", "index a library: detect objects in every photo and video, incrementally");
-  auto keys = EngineKeys();
-  keys.insert(keys.end(), {"preprocess", "decode", "nvjpeg_workers", "batch_size", "concurrency", "max_memory",
-                           "max_pixels", "max_decode_seconds", "catalog", "extensions", "include_hidden",
-                           "video_interval"});
-  args->settings.Add(*sub, keys);
+  args->settings.Add(*sub, IndexKeys());
   sub->add_option("paths", args->roots, "folders (or files) to index")->required();
   sub->add_flag("--quiet", *quiet, "no progress and no summary; errors only");
   return [args, quiet] {
