@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<engine::GpuJpegDecoder>> gpu_decoders;
   if (gpu) {
     auto cuda = engine::PickDevice({"cuda", false});
+    if (cuda.ok()) cuda->device = engine::OpenDevice(cuda->device);
     auto created = cuda.ok() ? engine::GpuJpegDecoder::Create(cuda->device) : Result<std::unique_ptr<engine::GpuJpegDecoder>>(cuda.status());
     for (int w = 1; created.ok() && w <= gpu_workers; ++w) {
       gpu_decoders.push_back(std::move(created).value());
@@ -78,13 +79,13 @@ int main(int argc, char** argv) {
   std::vector<const RgbImage*> network_batch;
   if (!network_model.empty()) {
     auto cuda = engine::PickDevice({"cuda", false});
+    if (cuda.ok()) cuda->device = engine::OpenDevice(cuda->device);
     auto loaded = cuda.ok() ? model::LoadDetector({network_model}, cuda->device)
                             : Result<std::unique_ptr<model::Detector>>(cuda.status());
     if (!loaded.ok()) {
       std::fprintf(stderr, "decode_bench: --with-network: %s\n", loaded.status().ToString().c_str());
       return 2;
     }
-    engine::PrepareDevice(cuda->device, /*autotune=*/false);
     network = std::move(loaded).value();
     media::DecodeOptions decode;
     decode.target_width = network->info().decode_width;

@@ -69,7 +69,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   engine::SetCpuThreads(threads);
-  engine::PrepareDevice(choice->device, /*autotune=*/false);  // as mediadex runs
+  choice->device = engine::OpenDevice(choice->device);  // as mediadex runs
   auto precision = engine::ResolvePrecision(precision_name, choice->device);
   if (!precision.ok()) {
     std::fprintf(stderr, "detect_bench: %s\n", precision.status().message().c_str());

@@ -99,7 +99,7 @@ Result<engine::DeviceChoice> SetUpDevice(const EngineOptions& options, int decod
   const bool cpu = choice->device.kind == engine::DeviceKind::kCpu;
   const int decoders = DecodeWorkers(decode_threads, choice->device);
   engine::SetCpuThreads(options.threads > 0 ? options.threads : cpu ? std::max(1, cores - decoders) : 1);
-  engine::PrepareDevice(choice->device, /*autotune=*/false);
+  choice->device = engine::OpenDevice(choice->device);
   spdlog::info("device: {} ({}) - {}", choice->device.name, choice->device.description,
                choice->reason);
   return choice;

@@ -54,7 +54,7 @@ Result<EngineOptions> EngineOptionsFrom(const Config& config);
 std::string DefaultModelPath();
 
 // Picks the device (says once what was asked for and is missing), sets CPU threads and the
-// device's settings (engine::PrepareDevice). With
+// device for work (engine::OpenDevice). With
 // threads = 0, inference gets the cores the `decode_threads` decoders leave (at least one):
 // LibTorch's OpenMP workers spin while they wait, and on an oversubscribed CPU that made a
 // run 9x slower (2 cores, 3 decoders: 2 inference threads 21.6 s, 1 thread 2.4 s).

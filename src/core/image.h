@@ -29,6 +29,10 @@ struct RgbImage {
   // Set by model::Detector::Prepare, which then drops the pixels: the detector's input, made
   // on a decode thread so the detector's own thread only batches and runs the network.
   std::shared_ptr<const PreparedInput> prepared;
+
+  // Which of the three an image is: readers ask this instead of testing the fields.
+  enum class Form { kHostPixels, kDevicePixels, kPrepared };
+  Form form() const { return prepared ? Form::kPrepared : device_pixels ? Form::kDevicePixels : Form::kHostPixels; }
 };
 
 }  // namespace mediadex

@@ -66,10 +66,7 @@ int CudaDeviceCount() { return at::hasCUDA() ? static_cast<int>(at::detail::getC
 // thread and nvJPEG's workers wait for the GPU most of the time. MEDIADEX_CUDA_SPIN=1 keeps
 // CUDA's default (spinning while the host has more cores than GPUs), for comparison.
 void SleepWhileWaitingFor(int index) {
-  static std::mutex mu;
-  static std::set<int> done;
-  std::lock_guard<std::mutex> lock(mu);
-  if (!done.insert(index).second || std::getenv("MEDIADEX_CUDA_SPIN") != nullptr) return;
+  if (std::getenv("MEDIADEX_CUDA_SPIN") != nullptr) return;
   c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(index));
   const cudaError_t error = cudaSetDeviceFlags(cudaDeviceScheduleBlockingSync);
   unsigned flags = 0;
@@ -87,7 +84,7 @@ void SleepWhileWaitingFor(int index) {
 // H100 it also cut the time uploads spent allocating from 1.53 s to 0.05 s a run
 // (docs/performance.md). An allocator configuration the user set (PYTORCH_ALLOC_CONF,
 // PYTORCH_CUDA_ALLOC_CONF) is theirs: it stays as it is.
-// Each GPU's first segment is mapped here, on the thread that opens the devices one at a time,
+// Each GPU's first segment is mapped here (OpenDevice), on the thread that opens the devices one at a time,
 // before other threads allocate: on two H100s, when nvJPEG's start on each GPU made the first
 // mappings at the same time, one failed with "operation not permitted" (and that GPU's nvJPEG
 // had to share the network's context); mapped here first, none did.
@@ -109,6 +106,8 @@ void MapGpuMemoryExpandably(int index) {
 }
 #endif
 
+// What a GPU is, from its properties alone: no CUDA context is made and no setting changes, so
+// `doctor` and the choice of device leave the process as they found it (OpenDevice opens it).
 DeviceInfo CudaDevice(int index) {
   DeviceInfo d;
   d.kind = DeviceKind::kCuda;
@@ -117,21 +116,38 @@ DeviceInfo CudaDevice(int index) {
   d.description = "CUDA device " + std::to_string(index);
   d.fp16 = true;
   d.bf16 = true;
+  d.own_memory = true;
 #if defined(MEDIADEX_WITH_CUDA)
-  SleepWhileWaitingFor(index);
+  d.decodes_jpeg = true;  // gpu_jpeg_nvjpeg.cpp is in CUDA builds
   const cudaDeviceProp* prop = at::cuda::getDeviceProperties(index);
   d.description = prop->name;
   d.bf16 = prop->major >= 8;
+  d.memory_total = prop->totalGlobalMem;
+#endif
+  return d;
+}
+
+#if defined(MEDIADEX_WITH_CUDA)
+// Opens one GPU for work, once per process: the wait mode first (it must precede the device's
+// context), then the context itself through the memory query, then the first mapping.
+void OpenCudaDevice(DeviceInfo& d) {
+  static std::mutex mu;
+  static std::set<int> opened;
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    if (opened.insert(d.index).second) {
+      SleepWhileWaitingFor(d.index);
+      MapGpuMemoryExpandably(d.index);
+    }
+  }
   size_t free_bytes = 0, total_bytes = 0;
-  c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(index));
+  c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(d.index));
   if (cudaMemGetInfo(&free_bytes, &total_bytes) == cudaSuccess) {
     d.memory_free = free_bytes;
     d.memory_total = total_bytes;
   }
-  MapGpuMemoryExpandably(index);
-#endif
-  return d;
 }
+#endif
 
 DeviceInfo MpsDevice() {
   DeviceInfo d;
@@ -294,13 +310,19 @@ Result<Precision> ResolvePrecision(const std::string& name, const DeviceInfo& de
   return name == "fp16" ? Precision::kFp16 : Precision::kBf16;
 }
 
-void PrepareDevice(const DeviceInfo& device, bool autotune) {
+DeviceInfo OpenDevice(const DeviceInfo& device, bool autotune) {
+  DeviceInfo opened = device;
+  if (device.kind != DeviceKind::kCuda) return opened;
+#if defined(MEDIADEX_WITH_CUDA)
+  OpenCudaDevice(opened);
+#endif
   // The model's input shape is fixed, so what cuDNN measures once holds for the whole run.
   // MEDIADEX_CUDNN_AUTOTUNE=0|1 overrides, for measuring what autotuning buys (bench/gpu).
   if (const char* env = std::getenv("MEDIADEX_CUDNN_AUTOTUNE"); env != nullptr && *env != '\0') {
     autotune = std::string(env) != "0";
   }
-  if (device.kind == DeviceKind::kCuda) at::globalContext().setBenchmarkCuDNN(autotune);
+  at::globalContext().setBenchmarkCuDNN(autotune);
+  return opened;
 }
 
 PrecisionScope::PrecisionScope(const DeviceInfo& device, Precision precision) {

@@ -29,6 +29,8 @@ struct DeviceInfo {
   bool fp16 = false;             // fast half precision
   bool bf16 = false;             // fast bfloat16
   bool channels_last = true;     // NHWC memory format pays off
+  bool own_memory = false;       // memory apart from the host's: images on it get a budget of their own
+  bool decodes_jpeg = false;     // nvJPEG can decode JPEGs into its memory (engine/gpu_jpeg.h)
 };
 
 // Every device this build and machine can use, CPU last (the fallback).
@@ -59,10 +61,15 @@ const char* PrecisionName(Precision precision);
 // not quite. Half precision on the CPU is emulated and slower: InvalidArgument.
 Result<Precision> ResolvePrecision(const std::string& name, const DeviceInfo& device);
 
-// One-time settings for inference on `device`. autotune: let cuDNN time its convolution
-// algorithms on first use and keep the fastest. mediadex leaves it off: with the forward pass
-// replayed as a CUDA Graph it bought nothing and cost 5 s up front (H100, docs/performance.md).
-void PrepareDevice(const DeviceInfo& device, bool autotune);
+// Discovery (ListDevices, PickDevice, CudaDevicesFor) only looks: it makes no CUDA context and
+// changes no setting. OpenDevice opens a device for work, once per process and device: on CUDA,
+// threads that wait for it sleep instead of spinning (blocking sync), LibTorch maps its memory
+// in expandable segments (so nvJPEG decodes straight into it) with the first segment mapped now,
+// and its free memory is read into the returned DeviceInfo. Other devices come back as given.
+// autotune: let cuDNN time its convolution algorithms on first use and keep the fastest.
+// mediadex leaves it off: with the forward pass replayed as a CUDA Graph it bought nothing and
+// cost 5 s up front (H100, docs/performance.md).
+DeviceInfo OpenDevice(const DeviceInfo& device, bool autotune = false);
 
 // The CUDA devices a request names: "cuda" = every visible GPU, "cuda:N" one, "cuda:0,1" those.
 // InvalidArgument when CUDA is absent or an index is not visible.

@@ -19,6 +19,7 @@
 #include "core/hash.h"
 #include "core/time_accumulator.h"
 #include "engine/gpu_runtime.h"
+#include "engine/pinned_staging.h"
 #include "engine/torch_device.h"
 #include "model/nms.h"
 #include "model/tfjs/graph_model.h"
@@ -196,13 +197,13 @@ class CenternetDetector final : public Detector {
       for (size_t first = 0; first < host.size(); first += kUploadChunk) {
         const size_t n = std::min(kUploadChunk, host.size() - first);
         auto start = Clock::now();
-        Staging staging = TakeStaging();
+        engine::PinnedStagingPool::Block staging = staging_.Take();
         times_.staging_wait.Add(start);
         start = Clock::now();
-        for (size_t i = 0; i < n; ++i) staging.block[static_cast<int64_t>(i)].copy_(host[first + i]->prepared->input);
+        for (size_t i = 0; i < n; ++i) staging.tensor[static_cast<int64_t>(i)].copy_(host[first + i]->prepared->input);
         times_.staging_copy.Add(start);
         start = Clock::now();
-        const at::Tensor from = staging.block.narrow(0, 0, static_cast<int64_t>(n));
+        const at::Tensor from = staging.tensor.narrow(0, 0, static_cast<int64_t>(n));
         const at::Tensor on_device = at::empty(from.sizes(), from.options().device(engine::ToTorchDevice(device_)).pinned_memory(false));
         times_.device_alloc.Add(start);
         start = Clock::now();
@@ -210,7 +211,7 @@ class CenternetDetector final : public Detector {
         std::shared_ptr<const c10::Event> copied = ReadyEvent();
         times_.copy_queue.Add(start);
         staging.copied = copied;
-        ReturnStaging(std::move(staging));
+        staging_.Return(std::move(staging));
         for (size_t i = 0; i < n; ++i) {
           auto& uploaded = moved[first + i];
           uploaded = std::make_shared<PreparedInput>();
@@ -296,42 +297,8 @@ class CenternetDetector final : public Detector {
     return out;
   }
 
-  // Pinned blocks of kUploadChunk inputs for Upload, with the copy that last read each: one
-  // whose copy is done serves again; else a new one is made, up to kStagingBlocks (then the
-  // oldest copy is waited for). Freed with the detector.
-  struct Staging {
-    at::Tensor block;
-    std::shared_ptr<const c10::Event> copied;
-  };
-  static constexpr size_t kUploadChunk = 16;
+  static constexpr size_t kUploadChunk = 16;  // inputs per pinned block, one copy each
   static constexpr size_t kStagingBlocks = 4;
-
-  Staging TakeStaging() const {
-    Staging taken;
-    {
-      std::lock_guard<std::mutex> lock(staging_mu_);
-      auto done = std::find_if(staging_.begin(), staging_.end(),
-                               [](const Staging& s) { return !s.copied || s.copied->query(); });
-      if (done == staging_.end() && staging_made_ >= kStagingBlocks) done = staging_.begin();
-      if (done != staging_.end()) {
-        taken = std::move(*done);
-        staging_.erase(done);
-      } else {
-        ++staging_made_;
-      }
-    }
-    // Done already, unless all were busy (c10::Event has no synchronize in LibTorch 1.13).
-    while (taken.copied && !taken.copied->query()) std::this_thread::sleep_for(std::chrono::microseconds(50));
-    if (!taken.block.defined()) {
-      taken.block = at::empty({static_cast<int64_t>(kUploadChunk), info_.input_height, info_.input_width, 3},
-                              at::TensorOptions().dtype(at::kFloat).pinned_memory(true));
-    }
-    return taken;
-  }
-  void ReturnStaging(Staging staging) const {
-    std::lock_guard<std::mutex> lock(staging_mu_);
-    staging_.push_back(std::move(staging));
-  }
 
   // tf.image.resizeBilinear (legacy: align_corners = half_pixel_centers = false) of the photo
   // at its full size, along one axis: output pixel i reads full-size coordinate
@@ -497,9 +464,9 @@ class CenternetDetector final : public Detector {
   // Detect's work on a GPU, on a stream of its own at normal priority, so no other thread
   // queues work on the stream its graph is captured on (see DeviceStream).
   engine::DeviceStream stream_{device_, engine::DeviceStream::Kind::kOwn};
-  mutable std::mutex staging_mu_;
-  mutable std::vector<Staging> staging_;  // GUARDED_BY(staging_mu_); see TakeStaging
-  mutable size_t staging_made_ = 0;       // GUARDED_BY(staging_mu_)
+  // Pinned blocks for Upload; its blocks are freed with the detector.
+  engine::PinnedStagingPool staging_{
+      {static_cast<int64_t>(kUploadChunk), info_.input_height, info_.input_width, 3}, kStagingBlocks};
   mutable struct {
     TimeAccumulator batching, network, postprocess;
     std::atomic<int64_t> images{0};

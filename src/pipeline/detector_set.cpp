@@ -16,7 +16,9 @@ Result<DetectorSet> DetectorSet::Open(const DetectorSetOptions& options) {
   if (options.device.kind == engine::DeviceKind::kCuda && options.request.rfind("cuda", 0) == 0) {
     auto cuda = engine::CudaDevicesFor(options.request);
     if (!cuda.ok()) return cuda.status();
-    set.devices_ = *cuda;
+    set.devices_.clear();
+    // One at a time, before any other thread allocates on them (engine::OpenDevice).
+    for (const auto& device : *cuda) set.devices_.push_back(engine::OpenDevice(device));
   } else if (options.device.kind == engine::DeviceKind::kCpu && options.threads == 0) {
     // Images in parallel scale better than one image over several OpenMP threads, and no
     // thread spins (docs/performance.md).

@@ -20,7 +20,7 @@ Result<std::vector<GpuDecodePlan>> PlanGpuDecoders(const std::vector<const model
   if (mode == JpegDecode::kCpu) return plans;
   std::unordered_set<std::string> seen;
   for (const model::Detector* d : detectors) {
-    if (d->device().kind != engine::DeviceKind::kCuda || !seen.insert(d->device().name).second) continue;
+    if (!d->device().decodes_jpeg || !seen.insert(d->device().name).second) continue;
     plans.push_back({d, std::max(1, workers_per_gpu)});
   }
   if (plans.empty() && mode == JpegDecode::kGpu) {

@@ -51,7 +51,7 @@ Result<MemoryPlan> PlanMemory(const std::vector<const model::Detector*>& detecto
   plan.queue_capacity = static_cast<size_t>(std::max(4, wanted * (cuda ? kGpuQueuedBatches : 2)));
   for (const model::Detector* d : detectors) {
     const engine::DeviceInfo& device = d->device();
-    if (device.kind != engine::DeviceKind::kCuda || plan.gpu_budgets.count(device.index)) continue;
+    if (!device.own_memory || plan.gpu_budgets.count(device.index)) continue;
     const uint64_t free = device.memory_free != 0 ? device.memory_free : device.memory_total;
     plan.gpu_budgets.emplace(device.index, free / kGpuMemoryShare);
   }

@@ -73,7 +73,7 @@ size_t RunContext::LaneOf(const model::Detector* detector) const {
 }
 
 MemoryBudget* RunContext::GpuMemoryOf(const model::Detector& detector) {
-  if (detector.device().kind != engine::DeviceKind::kCuda) return nullptr;
+  if (!detector.device().own_memory) return nullptr;
   return gpu_memory.at(detector.device().index).get();
 }
 

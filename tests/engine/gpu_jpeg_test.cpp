@@ -30,7 +30,7 @@ std::unique_ptr<GpuJpegDecoder> Decoder() {
   auto cuda = PickDevice({"cuda", false});
   EXPECT_TRUE(cuda.ok()) << cuda.status().ToString();
   if (!cuda.ok()) return nullptr;
-  auto decoder = GpuJpegDecoder::Create(cuda->device);
+  auto decoder = GpuJpegDecoder::Create(OpenDevice(cuda->device));
   EXPECT_TRUE(decoder.ok()) << decoder.status().ToString();
   return decoder.ok() ? std::move(decoder).value() : nullptr;
 }

@@ -27,7 +27,7 @@ std::unique_ptr<model::Detector> Load(const std::string& device, engine::Precisi
   auto choice = engine::PickDevice({device, false});
   EXPECT_TRUE(choice.ok()) << choice.status().ToString();
   if (!choice.ok()) return nullptr;
-  engine::PrepareDevice(choice->device, /*autotune=*/false);
+  choice->device = engine::OpenDevice(choice->device);
   model::ModelSpec spec;
   spec.path = testing::CenternetModelPath();
   spec.precision = precision;

@@ -43,6 +43,7 @@ TEST(GpuIndexTest, GpuDecodingGivesTheCpuDecodersResults) {
 
   auto cuda = engine::PickDevice({"cuda", false});
   ASSERT_OK(cuda);
+  cuda->device = engine::OpenDevice(cuda->device);  // as DetectorSet opens it
   auto detector = model::LoadDetector({testing::CenternetModelPath()}, cuda->device);
   ASSERT_OK(detector);
   std::map<std::string, std::map<std::string, std::vector<Detection>>> results;

@@ -351,7 +351,9 @@ TEST_F(StagesTest, FilesLargerThanTheBudgetCanEverFreeFailWithTheReasonAndTheRun
         EXPECT_NE(e.error.find("at most"), std::string::npos) << e.path << ": " << e.error;
       }
     }
-    if (extra == uint64_t{150} << 20) EXPECT_EQ(huge_failed, 3);
+    if (extra == uint64_t{150} << 20) {
+      EXPECT_EQ(huge_failed, 3);
+    }
   }
 }
 

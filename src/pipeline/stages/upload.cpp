@@ -23,7 +23,7 @@ void RunUploader(RunContext& run, size_t lane) {
     std::vector<std::pair<WorkItem*, MemoryLease>> moving;
     std::vector<RgbImage*> images;
     for (WorkItem& item : items) {
-      if (!item.has_input() || !item.image->prepared) continue;
+      if (!item.has_input() || item.image->form() != RgbImage::Form::kPrepared) continue;
       MemoryLease device;
       if (gpu_memory != nullptr) {
         auto leased = gpu_memory->Acquire(run.footprint.device_input_bytes);
