@@ -226,7 +226,7 @@ void RegisterMediaRoutes(Router& router, ApiContext& ctx) {
     const ThumbSize* size = FindThumbSize(p[1]);
     if (id == 0 || size == nullptr) return reply(ErrorResponse(404, "no such thumbnail (sizes: grid, preview)"));
     const std::string etag = "\"" + p[2] + "\"";
-    auto immutable = [&etag](Response& r) {
+    auto immutable = [etag](Response& r) {
       r.Set("Cache-Control", "public, max-age=31536000, immutable");
       r.Set("ETag", etag);
     };
