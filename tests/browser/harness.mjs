@@ -1,7 +1,7 @@
 // What every browser test needs: the real mediadex binary serving a real catalog indexed from
 // real photos, and Debian's Chromium driven by playwright-core with a fresh profile.
 // Anything missing is an error with the reason: these tests fail, they never skip.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -47,6 +47,7 @@ export async function launchBrowser({ width = 1280, height = 800 } = {}) {
     viewport: { width, height },
   });
   const page = context.pages()[0] || (await context.newPage());
+  page.setDefaultTimeout(15000);
   const problems = [];
   page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
   page.on('console', (msg) => {
@@ -129,9 +130,13 @@ export function makeBigLibrary(root, copies = 40) {
   return lib;
 }
 
-export function index(catalog, dir) {
+// `mediadex index`; it exits 1 when some files failed, which the small library means to happen.
+export function index(catalog, dir, { allowFailures = true } = {}) {
   requireFile(BINARY, 'the mediadex binary', 'build it, or set MEDIADEX_BINARY');
-  execFileSync(BINARY, ['index', '--quiet', '--catalog', catalog, dir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(BINARY, ['index', '--quiet', '--catalog', catalog, dir], { encoding: 'utf8' });
+  if (r.error) throw new Error(`mediadex index: ${r.error.message}`);
+  if (r.status === 0 || (allowFailures && r.status === 1 && fs.existsSync(catalog))) return;
+  throw new Error(`mediadex index ${dir} exited with ${r.status}: ${r.stderr.trim()}`);
 }
 
 // `mediadex serve --port 0`; resolves with {url, stop} once it prints "listening on URL".
