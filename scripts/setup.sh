@@ -65,6 +65,19 @@ case "$(uname -s)" in
   *) echo "setup.sh: unsupported system $(uname -s)" >&2; exit 1 ;;
 esac
 
+# --- browser tests (tests/browser): Debian's chromium, driven by playwright-core from npm ---
+if [ "$WITH_TESTS" = ON ]; then
+  if [ -f /etc/debian_version ] && ! dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed"; then
+    say "apt-get install chromium (browser tests)"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium
+  fi
+  # On macOS the tests need MEDIADEX_CHROMIUM=/path/to/Chromium (no Debian package there).
+  say "npm ci (tests/browser: playwright-core)"
+  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+fi
+# --- end of browser tests ---
+
 say "model"
 scripts/fetch-model.sh
 
