@@ -137,5 +137,6 @@ window.addEventListener('popstate', () => {
   apply();
 });
 
-run.init();
-apply();
+// The first page of thumbnails goes first; the run panel's status call and its event stream (which
+// holds one of the browser's six HTTP/1.1 connections for good) start once it is on screen.
+apply().finally(() => run.init());

@@ -118,6 +118,12 @@ export class Grid {
     cell.dataset.id = String(item.id);
     const img = cell.firstChild;
     img.alt = item.name; // a property, so a hostile name stays text
+    // Rows on screen load at once; the margin rows lazily (set before src to take effect).
+    const row = Math.floor(i / this.cols);
+    const top = this.scroller.scrollTop;
+    const onScreen = (row + 1) * this.rowH > top && row * this.rowH < top + this.scroller.clientHeight;
+    img.loading = onScreen ? 'eager' : 'lazy';
+    img.fetchPriority = onScreen ? 'high' : 'low';
     img.src = item.thumb;
     cell.lastChild.textContent = item.name;
     cell.title = item.path;
@@ -132,7 +138,6 @@ export class Grid {
     const cell = el('button', 'cell');
     cell.type = 'button';
     const img = el('img', 'thumb');
-    img.loading = 'lazy';
     img.decoding = 'async';
     cell.append(img, el('span', 'cell-name'));
     cell.addEventListener('click', () => this.onOpen(Number(cell.dataset.index)));
