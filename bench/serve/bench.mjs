@@ -38,7 +38,7 @@ const r = (n, f) => Array.from({ length: n }, (_, i) => f(i));
 await run('list (date, 100, first page)', r(N, () => '/api/media?limit=100'));
 await run('list (date, 100, page 6)', r(N, () => `/api/media?limit=100&cursor=${cursor}`));
 await run('search "dog" (100)', r(N, () => '/api/media?q=dog&limit=100'));
-await run('search "dog|cat folder:2019/trip"', r(N, () => '/api/media?limit=100&q=' + encodeURIComponent('dog|cat folder:2019/trip')));
+await run('search "dog|cat folder:2019/trip"', r(300, () => '/api/media?limit=100&q=' + encodeURIComponent('dog|cat folder:2019/trip')));
 await run('search "person car" sort=score', r(500, () => '/api/media?limit=100&sort=score&q=' + encodeURIComponent('person car')));
 await run('labels prefix "c"', r(500, () => '/api/labels?prefix=c'));
 await run('detail', r(N, (i) => `/api/media/${ids[i % ids.length]}`));
