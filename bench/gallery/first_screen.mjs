@@ -35,25 +35,39 @@ async function once(url) {
   const b = await launchBrowser({ width: 1280, height: 800 });
   try {
     const t = await b.page.evaluate(() => 0).then(async () => {
+      // Timed inside the page, each frame, so the driver's round trips are not counted.
+      await b.page.addInitScript(() => {
+        window.__firstScreen = {};
+        const tick = () => {
+          const t = window.__firstScreen;
+          const cells = document.querySelectorAll('#grid-spacer .cell');
+          if (cells.length && !t.cells) t.cells = performance.now();
+          if (cells.length && !t.images) {
+            const box = document.getElementById('grid-scroller').getBoundingClientRect();
+            const imgs = [...cells].map((c) => c.firstChild).filter((i) => {
+              const r = i.getBoundingClientRect();
+              return r.bottom > box.top && r.top < box.bottom;
+            });
+            if (imgs.every((i) => i.complete && i.naturalWidth > 0)) t.images = performance.now();
+          }
+          if (!t.images) requestAnimationFrame(tick);
+        };
+        requestAnimationFrame(tick);
+      });
       await b.page.goto(url, { waitUntil: 'commit' });
-      await b.page.waitForFunction(() => document.querySelectorAll('#grid-spacer .cell').length > 0, null, { polling: 'raf', timeout: 60000 });
-      const cells = await b.page.evaluate(() => performance.now());
-      await b.page.waitForFunction(
-        () => {
-          const box = document.getElementById('grid-scroller').getBoundingClientRect();
-          const imgs = [...document.querySelectorAll('#grid-spacer .cell img')].filter((i) => {
-            const r = i.getBoundingClientRect();
-            return r.bottom > box.top && r.top < box.bottom;
-          });
-          return imgs.length > 0 && imgs.every((i) => i.complete && i.naturalWidth > 0);
-        },
-        null,
-        { polling: 'raf', timeout: 120000 },
-      );
-      const images = await b.page.evaluate(() => performance.now());
+      await b.page.waitForFunction(() => window.__firstScreen && window.__firstScreen.images, null, { timeout: 120000 });
+      const { cells, images } = await b.page.evaluate(() => window.__firstScreen);
+      // Where the time went: the document, the last module, the first page of /api/media.
+      const split = await b.page.evaluate(() => {
+        const nav = performance.getEntriesByType('navigation')[0];
+        const res = performance.getEntriesByType('resource');
+        const end = (re) => Math.max(0, ...res.filter((r) => re.test(r.name)).map((r) => r.responseEnd));
+        const media = res.find((r) => /\/api\/media\?/.test(r.name));
+        return { doc: nav.responseEnd, modules: end(/\.js$/), mediaStart: media ? media.startTime : 0, mediaEnd: media ? media.responseEnd : 0 };
+      });
       const inDom = await b.page.$$eval('#grid-spacer .cell', (c) => c.length);
       const loaded = await b.page.evaluate(() => Number(document.body.dataset.loaded));
-      return { cells, images, inDom, loaded };
+      return { cells, images, inDom, loaded, split };
     });
     if (b.problems.length) throw new Error(b.problems.join('; '));
     return t;
@@ -73,6 +87,8 @@ try {
   console.log(`catalog: ${catalog} (${n} photos), ${runs} warm runs, 1280x800`);
   console.log(`cold thumbnail cache: cells ${fmt(cold.cells)}, thumbnails on screen ${fmt(cold.images)}`);
   console.log(`warm: cells median ${fmt(median(warm.map((w) => w.cells)))}, thumbnails on screen median ${fmt(median(warm.map((w) => w.images)))} (max ${fmt(Math.max(...warm.map((w) => w.images)))})`);
+  const m = (k) => fmt(median(warm.map((w) => w.split[k])));
+  console.log(`warm medians: document ${m('doc')}, modules ${m('modules')}, /api/media asked ${m('mediaStart')} answered ${m('mediaEnd')}`);
   console.log(`cells in the page: ${warm[0].inDom} of ${warm[0].loaded} loaded items`);
 } finally {
   await server.stop();
