@@ -239,6 +239,7 @@ test('the errors page lists the failed files with their reasons', async () => {
   assert.ok(broken.reason.length > 0, 'with its reason');
   const want = await api(base, '/api/errors');
   assert.equal(rows.length, want.items.length);
+  assert.equal(await page.textContent('#errors-count'), String(want.items.length), 'the count beside Errors');
   await screenshot(page, 'errors');
   await page.click('#nav-gallery');
   await page.waitForSelector('#gallery-view:not([hidden])');

@@ -44,7 +44,8 @@ const search = new SearchBox($('search-form'), $('q'), $('suggestions'), (q) => 
 const run = new RunPanel({
   onFinished: () => {
     if (state.view === 'errors') errors.reload();
-    else if (!detail.open) reloadGrid();
+    // New photos show at once unless the user is somewhere down the grid (a reload would lose it).
+    else if (!detail.open && $('grid-scroller').scrollTop < 200) reloadGrid();
   },
   onFailure: () => {},
 });

@@ -16,6 +16,7 @@ export class RunPanel {
     this.text = $('run-text');
     this.state = { state: 'idle' };
     this.failed = 0;
+    this.failedInCatalog = 0;
     this.libraries = null;
     this.button.addEventListener('click', () => this.start());
     this.cancel.addEventListener('click', () => this.stop());
@@ -30,6 +31,7 @@ export class RunPanel {
         this.button.title = 'No library configured';
         this.text.textContent = 'No library configured: start mediadex serve with --library DIR to index from here.';
       }
+      this.showFailedCount(status.failed || 0);
       if (status.run) this.update(status.run);
     } catch (err) {
       showMessage(`Cannot read the status: ${err.message}`);
@@ -49,14 +51,22 @@ export class RunPanel {
     on('progress', (p) => this.update({ ...this.state, ...p, state: this.state.state === 'cancelling' ? 'cancelling' : 'running' }));
     on('failure', (f) => {
       this.update({ ...this.state, failed: (this.state.failed || 0) + 1 });
+      this.showFailedCount(this.failedInCatalog + 1);
       this.onFailure(f);
     });
     on('run_finished', (f) => {
       const state = f.cancelled ? 'cancelled' : f.state || 'finished';
       this.update({ ...this.state, state, done: f.done, failed: f.failed, error: f.error });
       this.onFinished(f);
+      getJSON('/api/status').then((st) => this.showFailedCount(st.failed || 0), () => {});
     });
     this.events = es;
+  }
+
+  // The number beside "Errors": failed files in the catalog.
+  showFailedCount(n) {
+    this.failedInCatalog = n;
+    $('errors-count').textContent = n > 0 ? String(n) : '';
   }
 
   async start() {
