@@ -1,6 +1,10 @@
 // /healthz, /api/status, /api/labels, /api/errors, /api/openapi.json, /metrics, and the helpers
 // every route shares.
+#include <chrono>
 #include <cinttypes>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <cstdlib>
 
 #include "server/api.h"
@@ -74,16 +78,40 @@ void RegisterSystemRoutes(Router& router, ApiContext& ctx) {
                              {"version", ctx.version}}));
   });
 
-  router.Add("GET", "/api/labels", [&ctx](const Request& req, const Params&, Reply reply) {
+  // Suggestions while typing ask for the same few prefixes again and again, and counting files
+  // per label walks every detection: answers are kept for a few seconds (counts lag that much).
+  struct LabelCache {
+    std::mutex mu;
+    std::map<std::string, std::pair<std::chrono::steady_clock::time_point, std::string>> answers;
+  };
+  auto cache = std::make_shared<LabelCache>();
+  router.Add("GET", "/api/labels", [&ctx, cache](const Request& req, const Params&, Reply reply) {
     auto limit = IntParam(req, "limit", 1, 100, 10);
     if (!limit.ok()) return reply(ErrorResponse(400, limit.status().message()));
+    const std::string key = std::to_string(*limit) + "|" + req.Query("prefix");
+    const auto now = std::chrono::steady_clock::now();
+    {
+      std::lock_guard<std::mutex> lock(cache->mu);
+      auto it = cache->answers.find(key);
+      if (it != cache->answers.end() && now - it->second.first < std::chrono::seconds(5)) {
+        Response r = JsonResponse(200, nullptr);
+        r.body = it->second.second;
+        return reply(std::move(r));
+      }
+    }
     auto catalog = ctx.catalogs->Acquire();
     if (!catalog.ok()) return reply(StatusResponse(catalog.status()));
     auto labels = (*catalog)->Labels(req.Query("prefix"), static_cast<int>(*limit), 0);
     if (!labels.ok()) return reply(StatusResponse(labels.status()));
     json out = json::array();
     for (const auto& l : *labels) out.push_back({{"label", Text(l.label)}, {"count", l.files}});
-    reply(JsonResponse(200, {{"labels", out}}));
+    Response r = JsonResponse(200, {{"labels", out}});
+    {
+      std::lock_guard<std::mutex> lock(cache->mu);
+      if (cache->answers.size() > 1000) cache->answers.clear();
+      cache->answers[key] = {now, r.body};
+    }
+    reply(std::move(r));
   });
 
   router.Add("GET", "/api/errors", [&ctx](const Request& req, const Params&, Reply reply) {
