@@ -146,6 +146,9 @@ export function serve({ catalog, library, extra = [] }) {
   if (library) args.push('--library', library);
   args.push(...extra);
   const child = spawn(BINARY, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // A test that dies midway must not leave its server running.
+  const reap = () => child.exitCode === null && child.kill('SIGKILL');
+  process.once('exit', reap);
   let stderr = '';
   child.stderr.on('data', (d) => {
     stderr = (stderr + d).slice(-4000);

@@ -12,11 +12,11 @@ after(async () => {
   for (const f of cleanups.reverse()) await f();
 });
 
-async function setUp(name, makeLibrary) {
+async function setUp(name, makeLibrary, extra = []) {
   const root = tempDir(name);
   cleanups.push(() => fs.rmSync(root, { recursive: true, force: true }));
   const library = makeLibrary ? makeLibrary(root) : null;
-  const server = await serve({ catalog: path.join(root, 'catalog.db'), library });
+  const server = await serve({ catalog: path.join(root, 'catalog.db'), library, extra });
   cleanups.push(() => server.stop());
   const browser = await launchBrowser();
   cleanups.push(() => browser.close());
@@ -50,7 +50,9 @@ test('Index now: the live bar reaches 100% and the grid shows the new photos', a
 });
 
 test('Cancel stops a run mid-way', async () => {
-  const { server, browser, page } = await setUp('cancel', (root) => makeBigLibrary(root, 40));
+  // One photo at a time on the CPU, so that even a machine with a fast GPU is mid-run at the cancel.
+  const slow = ['--device', 'cpu', '--batch-size', '1', '--concurrency', '1'];
+  const { server, browser, page } = await setUp('cancel', (root) => makeBigLibrary(root, 40), slow);
   await page.click('#index-now');
   await page.waitForSelector('#cancel-run:not([hidden])');
   // Wait for the first progress, so the cancel lands while files are being analysed.
