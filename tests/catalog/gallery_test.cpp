@@ -1,6 +1,8 @@
 // The SQLite catalog's gallery reads (catalog.h "Gallery reads") on a real file.
 #include <gtest/gtest.h>
 
+#include <sqlite3.h>
+
 #include <set>
 
 #include "catalog/catalog.h"
@@ -163,6 +165,38 @@ TEST_F(GalleryTest, ErrorsPage) {
   EXPECT_EQ(page.items[0].path, "/lib/2023/broken.jpg");
   EXPECT_TRUE(page.next_cursor.empty());
   EXPECT_EQ(catalog_->ErrorsPage(0, 1, "zz").status().code(), StatusCode::kInvalidArgument);
+}
+
+// Migration 2 (media_capture) on a version-1 file: the index appears, the rows stay.
+TEST(GalleryMigration, Version1FileGainsTheCaptureIndex) {
+  TempDir dir;
+  const std::string path = dir.File("catalog.db");
+  {
+    auto c = Get(OpenCatalog(path));
+    ScanChanges scan;
+    scan.added.push_back(Stat("/lib/a.jpg", 1, 1));
+    ASSERT_OK(c->ApplyScan(scan));
+  }
+  auto sql = [&](const char* text) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, text, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  };
+  sql("DROP INDEX media_capture; PRAGMA user_version = 1");  // what a version-1 build left
+  auto c = Get(OpenCatalog(path));
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(Get(c->LoadFileIndex()).size(), 1u);
+  sql("SELECT 1 FROM sqlite_master WHERE name = 'media_capture'");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'media_capture'", -1, &stmt, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
+  EXPECT_EQ(sqlite3_column_int(stmt, 0), 1);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
 }
 
 }  // namespace
