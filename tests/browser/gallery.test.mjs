@@ -188,8 +188,13 @@ test('arrow keys move through the result list, Escape closes, Back and reload ke
   assert.equal(await shown(), list[0].id);
   await page.reload();
   await page.waitForFunction((id) => document.getElementById('detail').dataset.id === String(id), list[0].id);
+  for (let i = 0; i < 8; i++) {
+    await page.keyboard.press('Tab');
+    assert.ok(await page.evaluate(() => document.getElementById('detail').contains(document.activeElement)), 'Tab stays in the detail view');
+  }
   await page.keyboard.press('Escape');
   await page.waitForSelector('#detail', { state: 'hidden' });
+  await page.waitForFunction((id) => document.activeElement && document.activeElement.dataset.id === String(id), list[0].id);
   assert.doesNotMatch(page.url(), /id=/);
   assert.match(page.url(), /q=person/);
 });

@@ -38,6 +38,7 @@ export class Detail {
     const req = ++this.request;
     this.root.hidden = false;
     document.body.classList.add('detail-open');
+    this.setBackgroundInert(true);
     let item;
     try {
       item = await mediaDetail(id);
@@ -166,7 +167,19 @@ export class Detail {
   key(e) {
     if (!this.open || e.defaultPrevented) return;
     if (e.target instanceof HTMLInputElement) return;
-    if (e.key === 'Escape') {
+    if (e.key === 'Tab') {
+      // Wrap around inside the dialog (the page behind is inert).
+      const f = [...this.root.querySelectorAll('button, a[href], video[controls]')].filter((x) => !x.closest('[hidden]'));
+      if (f.length === 0) return;
+      const at = f.indexOf(document.activeElement);
+      if (e.shiftKey && at <= 0) {
+        e.preventDefault();
+        f[f.length - 1].focus();
+      } else if (!e.shiftKey && (at === -1 || at === f.length - 1)) {
+        e.preventDefault();
+        f[0].focus();
+      }
+    } else if (e.key === 'Escape') {
       e.preventDefault();
       this.onClose();
     } else if (e.key === 'ArrowLeft' && !(e.target instanceof HTMLVideoElement)) {
@@ -184,5 +197,11 @@ export class Detail {
     this.root.hidden = true;
     delete this.root.dataset.id;
     document.body.classList.remove('detail-open');
+    this.setBackgroundInert(false);
+  }
+
+  // A modal: Tab stays inside the detail view while it is open.
+  setBackgroundInert(on) {
+    for (const e of document.querySelectorAll('body > header, body > main, #message')) e.inert = on;
   }
 }
