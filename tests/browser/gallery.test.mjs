@@ -213,6 +213,26 @@ test('a video lists its moments, and a moment seeks the video there', async () =
   const last = buttons[buttons.length - 1];
   await page.click(`#moments-list button[data-time="${last}"]`);
   await page.waitForFunction((t) => Math.abs(document.getElementById('detail-video').currentTime - t) < 0.1, last);
+  // That moment's boxes are drawn over the video's picture, where the catalog says.
+  const here = item.detections.filter((d) => d.time === last);
+  await page.waitForFunction((n) => {
+    const v = document.getElementById('detail-video');
+    return v.videoWidth > 0 && document.querySelectorAll('#boxes .box').length === n;
+  }, here.length);
+  const geo = await page.evaluate(() => {
+    const v = document.getElementById('detail-video');
+    const r = v.getBoundingClientRect();
+    const s = Math.min(r.width / v.videoWidth, r.height / v.videoHeight);
+    const pic = { x: r.x + (r.width - v.videoWidth * s) / 2, y: r.y + (r.height - v.videoHeight * s) / 2, w: v.videoWidth * s, h: v.videoHeight * s };
+    return { pic, boxes: [...document.querySelectorAll('#boxes .box')].map((b) => ({ index: Number(b.dataset.index), rect: b.getBoundingClientRect().toJSON() })) };
+  });
+  for (const b of geo.boxes) {
+    const d = item.detections[b.index];
+    assert.equal(d.time, last);
+    assert.ok(Math.abs(b.rect.x - (geo.pic.x + d.box_norm[0] * geo.pic.w)) <= TOLERANCE_PX, 'video box x');
+    assert.ok(Math.abs(b.rect.y - (geo.pic.y + d.box_norm[1] * geo.pic.h)) <= TOLERANCE_PX, 'video box y');
+    assert.ok(Math.abs(b.rect.width - (d.box_norm[2] - d.box_norm[0]) * geo.pic.w) <= TOLERANCE_PX, 'video box width');
+  }
   await screenshot(page, 'video');
   await page.keyboard.press('Escape');
 });
