@@ -1,5 +1,7 @@
 #include "server/static_assets.h"
 
+#include <climits>
+#include <cstdlib>
 #include <cctype>
 #include <fstream>
 #include <sstream>
@@ -61,7 +63,12 @@ bool StaticAssets::Find(const std::string& path, Response* out) const {
   if (!dev_dir_.empty()) {
     const std::string file = dev_dir_ + "/" + rel;
     struct stat st;
-    if (::lstat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;  // no symlinks out of web/
+    if (::lstat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return false;  // no symlinked files
+    // Nor a symlinked folder on the way: the resolved file must still lie inside web/.
+    char root_real[PATH_MAX], file_real[PATH_MAX];
+    if (!::realpath(dev_dir_.c_str(), root_real) || !::realpath(file.c_str(), file_real)) return false;
+    const std::string root = std::string(root_real) + "/";
+    if (std::string(file_real).compare(0, root.size(), root) != 0) return false;
     std::ifstream in(file, std::ios::binary);
     std::ostringstream ss;
     ss << in.rdbuf();

@@ -43,6 +43,20 @@ describe('traversal', () => {
   });
 });
 
+describe('traversal with --dev (web/ read from the source tree)', () => {
+  let dev;
+  before(async () => { dev = await startServer(['--catalog', lib.catalog, '--dev']); });
+  after(async () => assert.equal(await dev.stop(), 0));
+  for (const t of ['/../CMakeLists.txt', '/%2e%2e/CMakeLists.txt', '/..%2fCMakeLists.txt', '/js/../../README.md',
+    '/%2e%2e%2f%2e%2e%2fetc%2fpasswd', '/.%2e/src/server/server.cpp', '//etc/passwd']) {
+    test(t, async () => {
+      const r = await rawRequest(dev.base, `GET ${t} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n`);
+      assert.ok([400, 404].includes(r.status), `${t}: ${r.status}`);
+      assert.ok(!r.text.includes('cmake_minimum_required') && !r.text.includes('root:x:0:0'));
+    });
+  }
+});
+
 describe('limits', () => {
   test('oversized headers: 431, and the server keeps serving', async () => {
     const r = await get('/healthz', `X-Big: ${'a'.repeat(64 * 1024)}\r\n`);
