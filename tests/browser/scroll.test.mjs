@@ -61,3 +61,27 @@ test(`infinite scroll reaches the last of ${N} photos with few cells in the page
   assert.equal(lastCell, all[N - 1].id, 'in the order of the API');
   assert.deepEqual(browser.problems, []);
 });
+
+test('a label of two words ("potted plant") is suggested and searched', async () => {
+  const { page } = browser;
+  await page.goto(`${server.url}/`);
+  await page.waitForSelector('#grid-spacer .cell');
+  await page.type('#q', 'pott');
+  await page.waitForSelector('#suggestions:not([hidden]) [role=option]');
+  assert.match(await page.textContent('#suggestions [role=option]'), /^potted plant\s*\d+$/);
+  await page.keyboard.press('ArrowDown');
+  await page.keyboard.press('Enter');
+  assert.equal((await page.inputValue('#q')).trim(), 'potted_plant');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(/q=potted_plant/);
+  const want = (await api(server.url, `/api/media?labels=${encodeURIComponent('potted plant')}&limit=100`)).items;
+  assert.ok(want.length > 0);
+  await page.waitForFunction((id) => {
+    const c = document.querySelector('#grid-spacer .cell[data-index="0"]');
+    return c && c.dataset.id === String(id);
+  }, want[0].id);
+  const shown = await page.$$eval('#grid-spacer .cell', (c) =>
+    c.map((x) => [Number(x.dataset.index), Number(x.dataset.id)]).sort((a, b) => a[0] - b[0]).map((x) => x[1]),
+  );
+  assert.deepEqual(shown, want.slice(0, shown.length).map((i) => i.id));
+});

@@ -124,6 +124,7 @@ export class Grid {
     const onScreen = (row + 1) * this.rowH > top && row * this.rowH < top + this.scroller.clientHeight;
     img.loading = onScreen ? 'eager' : 'lazy';
     img.fetchPriority = onScreen ? 'high' : 'low';
+    delete img.dataset.tries;
     img.src = item.thumb;
     cell.lastChild.textContent = item.name;
     cell.title = item.path;
@@ -139,6 +140,19 @@ export class Grid {
     cell.type = 'button';
     const img = el('img', 'thumb');
     img.decoding = 'async';
+    // The server answers 503 when too much work is queued (a fast scroll over thumbnails not made
+    // yet): try again a moment later, a few times, if the cell still shows the same photo.
+    img.addEventListener('error', () => {
+      const url = img.getAttribute('src');
+      const tries = Number(img.dataset.tries || 0);
+      if (!url || tries >= 3) return;
+      img.dataset.tries = String(tries + 1);
+      setTimeout(() => {
+        if (img.getAttribute('src') !== url) return;
+        img.removeAttribute('src');
+        img.src = url;
+      }, 1000 * (tries + 1));
+    });
     cell.append(img, el('span', 'cell-name'));
     cell.addEventListener('click', () => this.onOpen(Number(cell.dataset.index)));
     return cell;

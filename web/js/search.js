@@ -55,7 +55,7 @@ export class SearchBox {
     if (this.abort) this.abort.abort();
     this.abort = new AbortController();
     try {
-      const res = await labels(word.prefix, 8, this.abort.signal);
+      const res = await labels(word.prefix.replace(/_/g, ' '), 8, this.abort.signal);
       this.show(res.labels, word);
     } catch (err) {
       if (err.name !== 'AbortError') this.close();
@@ -103,7 +103,7 @@ export class SearchBox {
   choose(i) {
     const { start, end } = this.word;
     const text = this.input.value;
-    const label = this.options[i].label;
+    const label = this.options[i].label.replace(/ /g, '_'); // one word of the query (api.js splitQuery)
     const rest = text.slice(end);
     const spacer = rest.startsWith(' ') || rest.startsWith('|') ? '' : ' ';
     this.input.value = text.slice(0, start) + label + spacer + rest;
