@@ -139,17 +139,17 @@ int RunServe(const ServeArgs& args) {
       options, [resolved] { return OpenCatalogFromConfig(resolved, /*create=*/false); }, &runner);
   Status started = server.Start();
   if (!started.ok()) return Fail(started);
-  std::printf("listening on http://%s:%d\n", options.bind.find(':') != std::string::npos
-                                                  ? ("[" + options.bind + "]").c_str()
-                                                  : options.bind.c_str(),
+  std::printf("listening on http://%s:%d\n",
+              options.bind.find(':') != std::string::npos ? ("[" + options.bind + "]").c_str() : options.bind.c_str(),
               server.port());
   std::fflush(stdout);
-  spdlog::info("catalog {}; libraries: {}", CatalogPathFromConfig(resolved),
-               options.libraries.empty() ? std::string("none (index runs need --library)") : [&] {
-                 std::string s;
-                 for (const auto& l : options.libraries) s += (s.empty() ? "" : ", ") + l;
-                 return s;
-               }());
+  spdlog::info(
+      "catalog {}; libraries: {}", CatalogPathFromConfig(resolved),
+      options.libraries.empty() ? std::string("none (index runs need --library)") : [&] {
+        std::string s;
+        for (const auto& l : options.libraries) s += (s.empty() ? "" : ", ") + l;
+        return s;
+      }());
   server.Run();
   spdlog::info("stopped");
   return kExitOk;

@@ -3,9 +3,8 @@
 #ifndef MEDIADEX_SERVER_API_H_
 #define MEDIADEX_SERVER_API_H_
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 

@@ -48,12 +48,13 @@ json DetailJson(const catalog::MediaDetail& d) {
   const double w = item.width > 0 ? item.width : 1, h = item.height > 0 ? item.height : 1;
   for (const auto& sd : d.detections) {
     const Box& b = sd.detection.box;
-    dets.push_back({{"label", Text(sd.detection.label)},
-                    {"class", sd.detection.class_id},
-                    {"score", Round(sd.detection.score, 1e4)},
-                    {"box", {Round(b.x1, 10), Round(b.y1, 10), Round(b.x2, 10), Round(b.y2, 10)}},
-                    {"box_norm", {Round(b.x1 / w, 1e5), Round(b.y1 / h, 1e5), Round(b.x2 / w, 1e5), Round(b.y2 / h, 1e5)}},
-                    {"time", sd.time_s >= 0 ? json(Round(sd.time_s, 1e3)) : json()}});
+    dets.push_back(
+        {{"label", Text(sd.detection.label)},
+         {"class", sd.detection.class_id},
+         {"score", Round(sd.detection.score, 1e4)},
+         {"box", {Round(b.x1, 10), Round(b.y1, 10), Round(b.x2, 10), Round(b.y2, 10)}},
+         {"box_norm", {Round(b.x1 / w, 1e5), Round(b.y1 / h, 1e5), Round(b.x2 / w, 1e5), Round(b.y2 / h, 1e5)}},
+         {"time", sd.time_s >= 0 ? json(Round(sd.time_s, 1e3)) : json()}});
   }
   j["detections"] = dets;
   j["thumbs"] = {{"grid", ThumbUrl(item, "grid")}, {"preview", ThumbUrl(item, "preview")}};
@@ -83,7 +84,8 @@ Result<catalog::MediaFilter> FilterFrom(const Request& req) {
   if (!match.empty() && match != "all" && match != "any") return InvalidArgument("match must be all or any");
   const auto labels = SplitComma(req.Query("labels"));
   if (!labels.empty()) {
-    if (match == "any") f.label_groups.push_back(labels);
+    if (match == "any")
+      f.label_groups.push_back(labels);
     else
       for (const auto& l : labels) f.label_groups.push_back({l});
   }
@@ -136,7 +138,8 @@ constexpr uint64_t kMaxRangeBytes = 16ull << 20;  // one 206 answer at most; cli
 // Fills `r` for the bytes of `path` honouring a single "bytes=" range.
 Response FileResponse(const Request& req, const std::string& path) {
   struct stat st;
-  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) return ErrorResponse(404, "the file is no longer on disk");
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+    return ErrorResponse(404, "the file is no longer on disk");
   const uint64_t size = static_cast<uint64_t>(st.st_size);
   Response r;
   r.file_path = path;
@@ -195,8 +198,8 @@ void RegisterMediaRoutes(Router& router, ApiContext& ctx) {
     if (!page.ok()) return reply(StatusResponse(page.status()));
     json items = json::array();
     for (const auto& item : page->items) items.push_back(ItemJson(item));
-    reply(JsonResponse(200, {{"items", items},
-                             {"next_cursor", page->next_cursor.empty() ? json() : json(page->next_cursor)}}));
+    reply(JsonResponse(
+        200, {{"items", items}, {"next_cursor", page->next_cursor.empty() ? json() : json(page->next_cursor)}}));
   });
 
   router.Add("GET", "/api/media/{id}", [&ctx](const Request& req, const Params& p, Reply reply) {

@@ -2,10 +2,10 @@
 // every route shares.
 #include <chrono>
 #include <cinttypes>
+#include <cstdlib>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <cstdlib>
 
 #include "server/api.h"
 #include "server/json_text.h"
@@ -23,14 +23,20 @@ Response JsonResponse(int status, const json& body) {
   return r;
 }
 
-Response ErrorResponse(int status, const std::string& message) { return JsonResponse(status, {{"error", Text(message)}}); }
+Response ErrorResponse(int status, const std::string& message) {
+  return JsonResponse(status, {{"error", Text(message)}});
+}
 
 Response StatusResponse(const Status& status) {
   switch (status.code()) {
-    case StatusCode::kInvalidArgument: return ErrorResponse(400, status.message());
-    case StatusCode::kNotFound: return ErrorResponse(404, status.message());
-    case StatusCode::kBusy: return ErrorResponse(409, status.message());
-    default: return ErrorResponse(500, status.ToString());
+    case StatusCode::kInvalidArgument:
+      return ErrorResponse(400, status.message());
+    case StatusCode::kNotFound:
+      return ErrorResponse(404, status.message());
+    case StatusCode::kBusy:
+      return ErrorResponse(409, status.message());
+    default:
+      return ErrorResponse(500, status.ToString());
   }
 }
 
@@ -54,9 +60,12 @@ Result<int64_t> IntParam(const Request& req, const std::string& key, int64_t lo,
 }
 
 void RegisterSystemRoutes(Router& router, ApiContext& ctx) {
-  router.Add("GET", "/healthz", [](const Request&, const Params&, Reply reply) {
-    reply(JsonResponse(200, {{"ok", true}}));
-  }, /*on_io=*/true);
+  router.Add(
+      "GET", "/healthz",
+      [](const Request&, const Params&, Reply reply) {
+        reply(JsonResponse(200, {{"ok", true}}));
+      },
+      /*on_io=*/true);
 
   router.Add("GET", "/api/status", [&ctx](const Request&, const Params&, Reply reply) {
     auto catalog = ctx.catalogs->Acquire();
@@ -123,28 +132,35 @@ void RegisterSystemRoutes(Router& router, ApiContext& ctx) {
     if (!page.ok()) return reply(StatusResponse(page.status()));
     json items = json::array();
     for (const auto& e : page->items) {
-      items.push_back({{"id", e.media_id}, {"path", Text(e.path)}, {"name", Text(BaseName(e.path))},
-                       {"error", Text(e.error)}});
+      items.push_back(
+          {{"id", e.media_id}, {"path", Text(e.path)}, {"name", Text(BaseName(e.path))}, {"error", Text(e.error)}});
     }
-    reply(JsonResponse(200, {{"items", items},
-                             {"next_cursor", page->next_cursor.empty() ? json() : json(page->next_cursor)}}));
+    reply(JsonResponse(
+        200, {{"items", items}, {"next_cursor", page->next_cursor.empty() ? json() : json(page->next_cursor)}}));
   });
 
-  router.Add("GET", "/api/openapi.json", [](const Request&, const Params&, Reply reply) {
-    Response r;
-    if (!StaticAssets::Embedded("openapi.json", &r.body)) return reply(ErrorResponse(404, "no OpenAPI document built in"));
-    r.Set("Content-Type", "application/json; charset=utf-8");
-    r.Set("Cache-Control", "no-cache");
-    reply(std::move(r));
-  }, /*on_io=*/true);
+  router.Add(
+      "GET", "/api/openapi.json",
+      [](const Request&, const Params&, Reply reply) {
+        Response r;
+        if (!StaticAssets::Embedded("openapi.json", &r.body))
+          return reply(ErrorResponse(404, "no OpenAPI document built in"));
+        r.Set("Content-Type", "application/json; charset=utf-8");
+        r.Set("Cache-Control", "no-cache");
+        reply(std::move(r));
+      },
+      /*on_io=*/true);
 
-  router.Add("GET", "/metrics", [&ctx](const Request&, const Params&, Reply reply) {
-    Response r;
-    r.body = ctx.metrics->Render(ctx.version);
-    r.Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
-    r.Set("Cache-Control", "no-store");
-    reply(std::move(r));
-  }, /*on_io=*/true);
+  router.Add(
+      "GET", "/metrics",
+      [&ctx](const Request&, const Params&, Reply reply) {
+        Response r;
+        r.body = ctx.metrics->Render(ctx.version);
+        r.Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8");
+        r.Set("Cache-Control", "no-store");
+        reply(std::move(r));
+      },
+      /*on_io=*/true);
 }
 
 }  // namespace mediadex::server

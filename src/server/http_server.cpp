@@ -1,11 +1,11 @@
 #include "server/http_server.h"
 
-#include <boost/asio.hpp>
-#include <boost/beast/core.hpp>
-#include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
 
 #include <atomic>
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 #include <cctype>
 #include <chrono>
 #include <deque>
@@ -70,9 +70,7 @@ bool ParseTarget(const std::string& target, Request* req) {
   return true;
 }
 
-const char* Reason(int status) {
-  return http::obsolete_reason(static_cast<http::status>(status)).data();
-}
+const char* Reason(int status) { return http::obsolete_reason(static_cast<http::status>(status)).data(); }
 
 }  // namespace
 
@@ -95,8 +93,7 @@ namespace {
 // writes the answer. For an event stream, it becomes a StreamSink: writes queue in order.
 class Session : public std::enable_shared_from_this<Session>, public StreamSink {
  public:
-  Session(tcp::socket socket, HttpServer::Impl& server)
-      : stream_(std::move(socket)), server_(server) {}
+  Session(tcp::socket socket, HttpServer::Impl& server) : stream_(std::move(socket)), server_(server) {}
   ~Session() override { server_.connections.fetch_sub(1); }
 
   void Start() {
@@ -105,9 +102,8 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
 
   bool Send(std::string text) override {
     if (closed_.load()) return false;
-    net::post(stream_.get_executor(), [self = shared_from_this(), text = std::move(text)]() mutable {
-      self->Queue(std::move(text));
-    });
+    net::post(stream_.get_executor(),
+              [self = shared_from_this(), text = std::move(text)]() mutable { self->Queue(std::move(text)); });
     return true;
   }
 
@@ -224,9 +220,8 @@ class Session : public std::enable_shared_from_this<Session>, public StreamSink 
     if (r.on_open) r.on_open(shared_from_this());
     // Notice a client that leaves: a read completes (with an error) when it closes.
     stream_.expires_never();
-    stream_.async_read_some(net::buffer(probe_), [self = shared_from_this()](beast::error_code, size_t) {
-      self->Close();
-    });
+    stream_.async_read_some(net::buffer(probe_),
+                            [self = shared_from_this()](beast::error_code, size_t) { self->Close(); });
   }
 
   void Queue(std::string text) {

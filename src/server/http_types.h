@@ -14,10 +14,10 @@
 namespace mediadex::server {
 
 struct Request {
-  std::string method;  // "GET", "POST" ...
-  std::string target;  // as sent: path and query
-  std::string path;    // percent-decoded path, no query
-  std::string raw_path;  // path as sent (not decoded), for traversal checks
+  std::string method;                          // "GET", "POST" ...
+  std::string target;                          // as sent: path and query
+  std::string path;                            // percent-decoded path, no query
+  std::string raw_path;                        // path as sent (not decoded), for traversal checks
   std::map<std::string, std::string> query;    // decoded; the last value of a repeated key
   std::map<std::string, std::string> headers;  // names lower-case
   std::string body;

@@ -3,10 +3,9 @@
 #ifndef MEDIADEX_SERVER_JSON_TEXT_H_
 #define MEDIADEX_SERVER_JSON_TEXT_H_
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <ctime>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "core/text.h"

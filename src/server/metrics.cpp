@@ -65,32 +65,37 @@ std::string Metrics::Render(const std::string& version) {
   std::string out;
   out += "# HELP mediadex_build_info mediadex build; the value is always 1.\n# TYPE mediadex_build_info gauge\n";
   out += "mediadex_build_info{version=\"" + LabelValue(version) + "\"} 1\n";
-  out += "# HELP mediadex_images_indexed_total Files analysed by index runs of this server.\n"
-         "# TYPE mediadex_images_indexed_total counter\n";
+  out +=
+      "# HELP mediadex_images_indexed_total Files analysed by index runs of this server.\n"
+      "# TYPE mediadex_images_indexed_total counter\n";
   if (indexed_.empty()) out += "mediadex_images_indexed_total{device=\"none\"} 0\n";
   for (const auto& [device, n] : indexed_)
     out += "mediadex_images_indexed_total{device=\"" + LabelValue(device) + "\"} " + std::to_string(n) + "\n";
-  out += "# HELP mediadex_index_errors_total Files that failed in index runs of this server.\n"
-         "# TYPE mediadex_index_errors_total counter\nmediadex_index_errors_total " +
-         std::to_string(errors_) + "\n";
+  out +=
+      "# HELP mediadex_index_errors_total Files that failed in index runs of this server.\n"
+      "# TYPE mediadex_index_errors_total counter\nmediadex_index_errors_total " +
+      std::to_string(errors_) + "\n";
   out += "# HELP mediadex_inference_seconds Inference time per batch.\n# TYPE mediadex_inference_seconds histogram\n";
   for (size_t i = 0; i < kBounds.size(); ++i)
     out += "mediadex_inference_seconds_bucket{le=\"" + Number(kBounds[i]) + "\"} " + std::to_string(buckets_[i]) + "\n";
   out += "mediadex_inference_seconds_bucket{le=\"+Inf\"} " + std::to_string(inference_count_) + "\n";
   out += "mediadex_inference_seconds_sum " + Number(inference_sum_) + "\n";
   out += "mediadex_inference_seconds_count " + std::to_string(inference_count_) + "\n";
-  out += "# HELP mediadex_index_queue_depth Files waiting in the current index run.\n"
-         "# TYPE mediadex_index_queue_depth gauge\nmediadex_index_queue_depth " +
-         std::to_string(queue_depth_) + "\n";
-  out += "# HELP mediadex_http_requests_total HTTP requests by route template and status code.\n"
-         "# TYPE mediadex_http_requests_total counter\n";
+  out +=
+      "# HELP mediadex_index_queue_depth Files waiting in the current index run.\n"
+      "# TYPE mediadex_index_queue_depth gauge\nmediadex_index_queue_depth " +
+      std::to_string(queue_depth_) + "\n";
+  out +=
+      "# HELP mediadex_http_requests_total HTTP requests by route template and status code.\n"
+      "# TYPE mediadex_http_requests_total counter\n";
   for (const auto& [key, n] : requests_) {
-    out += "mediadex_http_requests_total{route=\"" + LabelValue(key.first) + "\",code=\"" +
-           std::to_string(key.second) + "\"} " + std::to_string(n) + "\n";
+    out += "mediadex_http_requests_total{route=\"" + LabelValue(key.first) + "\",code=\"" + std::to_string(key.second) +
+           "\"} " + std::to_string(n) + "\n";
   }
-  out += "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
-         "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes " +
-         std::to_string(CurrentRssBytes()) + "\n";
+  out +=
+      "# HELP process_resident_memory_bytes Resident memory size in bytes.\n"
+      "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes " +
+      std::to_string(CurrentRssBytes()) + "\n";
   return out;
 }
 

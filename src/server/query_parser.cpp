@@ -70,8 +70,10 @@ Status ParseSearchQuery(const std::string& q, catalog::MediaFilter* filter) {
       } else if (key == "after" || key == "before") {
         auto date = ParseDate(value, "q: " + key);
         if (!date.ok()) return date.status();
-        if (key == "after") filter->after = *date;
-        else filter->before = *date + 86400;  // the whole day
+        if (key == "after")
+          filter->after = *date;
+        else
+          filter->before = *date + 86400;  // the whole day
       } else if (key == "status") {
         if (value != "done" && value != "failed" && value != "pending") {
           return InvalidArgument("q: status:" + value + ": status is done, failed or pending");

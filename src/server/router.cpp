@@ -28,8 +28,10 @@ Router::Match Router::Find(const std::string& method, const std::string& path) c
     for (size_t i = 0; i < segments.size() && ok; ++i) {
       const std::string& want = route.segments[i];
       if (want.size() > 2 && want.front() == '{' && want.back() == '}') {
-        if (segments[i].empty()) ok = false;
-        else params.push_back(segments[i]);
+        if (segments[i].empty())
+          ok = false;
+        else
+          params.push_back(segments[i]);
       } else {
         ok = want == segments[i];
       }

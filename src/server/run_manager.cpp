@@ -23,9 +23,14 @@ class RunManager::Observer : public pipeline::IndexObserver {
       m_->run_id_ = m_->runner_->CurrentRunId();
     }
     m_->metrics_->SetQueueDepth(c.to_analyse);
-    m_->hub_->Publish("scanned", Dump(json{{"scanned", c.scanned}, {"added", c.added}, {"changed", c.changed},
-                                           {"moved", c.moved}, {"gone", c.gone}, {"unchanged", c.unchanged},
-                                           {"to_analyse", c.to_analyse}, {"seconds", c.seconds}}));
+    m_->hub_->Publish("scanned", Dump(json{{"scanned", c.scanned},
+                                           {"added", c.added},
+                                           {"changed", c.changed},
+                                           {"moved", c.moved},
+                                           {"gone", c.gone},
+                                           {"unchanged", c.unchanged},
+                                           {"to_analyse", c.to_analyse},
+                                           {"seconds", c.seconds}}));
   }
 
   void OnProgress(const pipeline::IndexProgress& p) override {
@@ -50,14 +55,19 @@ class RunManager::Observer : public pipeline::IndexObserver {
     if (new_failed > 0) m_->metrics_->AddIndexErrors(new_failed);
     if (infer > 0) m_->metrics_->ObserveInference(infer);
     m_->metrics_->SetQueueDepth(p.total - p.done);
-    m_->hub_->Publish("progress", Dump(json{{"total", p.total}, {"done", p.done}, {"failed", p.failed},
-                                            {"queued", p.total - p.done}, {"images_per_s", p.images_per_s},
+    m_->hub_->Publish("progress", Dump(json{{"total", p.total},
+                                            {"done", p.done},
+                                            {"failed", p.failed},
+                                            {"queued", p.total - p.done},
+                                            {"images_per_s", p.images_per_s},
                                             {"eta_s", p.eta_s}}));
   }
 
   void OnFailure(const pipeline::FileFailure& f) override {
-    m_->hub_->Publish("failure", Dump(json{{"id", f.media_id}, {"path", Text(f.path)}, {"name", Text(BaseName(f.path))},
-                                           {"reason", Text(f.reason)}}));
+    m_->hub_->Publish(
+        "failure",
+        Dump(json{
+            {"id", f.media_id}, {"path", Text(f.path)}, {"name", Text(BaseName(f.path))}, {"reason", Text(f.reason)}}));
   }
 
  private:
@@ -135,8 +145,8 @@ void RunManager::Body(std::shared_ptr<void> lock_held) {
       error_ = summary.status().ToString();
       spdlog::error("index run failed: {}", error_);
     }
-    finished = {{"done", done_}, {"failed", failed_}, {"cancelled", summary.ok() && summary->cancelled},
-                {"seconds", seconds}, {"state", state_}, {"error", error_.empty() ? json() : json(Text(error_))}};
+    finished = {{"done", done_},      {"failed", failed_}, {"cancelled", summary.ok() && summary->cancelled},
+                {"seconds", seconds}, {"state", state_},   {"error", error_.empty() ? json() : json(Text(error_))}};
   }
   metrics_->SetQueueDepth(0);
   hub_->Publish("run_finished", Dump(finished));

@@ -5,13 +5,12 @@
 #ifndef MEDIADEX_SERVER_RUN_MANAGER_H_
 #define MEDIADEX_SERVER_RUN_MANAGER_H_
 
-#include <nlohmann/json.hpp>
-
 #include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>

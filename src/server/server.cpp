@@ -10,8 +10,9 @@
 namespace mediadex::server {
 
 // Sent with every answer (docs/api.md, "Authentication").
-constexpr const char* kCsp = "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
-                             "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+constexpr const char* kCsp =
+    "default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+    "object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 struct Server::Impl {
   ServerOptions options;
@@ -62,7 +63,8 @@ struct Server::Impl {
     Response login;
     if (auth.CookieLogin(req, &login)) return Finish(std::move(raw_reply), "/")(std::move(login));
     if (!auth.Allowed(req)) {
-      Response r = ErrorResponse(401, "a token is required: send Authorization: Bearer <token>, or open /?token=<token>");
+      Response r =
+          ErrorResponse(401, "a token is required: send Authorization: Bearer <token>, or open /?token=<token>");
       r.Set("WWW-Authenticate", "Bearer");
       return Finish(std::move(raw_reply), "unauthorized")(std::move(r));
     }
@@ -74,7 +76,8 @@ struct Server::Impl {
     if (!match.fn) {
       Reply reply = Finish(std::move(raw_reply), "static");
       Response r;
-      if (req.method == "GET" && req.path.rfind("/api/", 0) != 0 && assets.Find(req.path, &r)) return reply(std::move(r));
+      if (req.method == "GET" && req.path.rfind("/api/", 0) != 0 && assets.Find(req.path, &r))
+        return reply(std::move(r));
       return reply(ErrorResponse(404, "not found"));
     }
     Reply reply = Finish(std::move(raw_reply), match.pattern);

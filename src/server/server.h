@@ -22,10 +22,10 @@ namespace mediadex::server {
 struct ServerOptions {
   std::string bind = "127.0.0.1";
   int port = 8080;
-  std::string token;              // required beyond loopback
+  std::string token;  // required beyond loopback
   std::vector<std::string> libraries;
-  std::string dev_web_dir;        // --dev: serve web/ from here on every request
-  std::string thumb_cache_dir;    // "<catalog>.thumbs"
+  std::string dev_web_dir;      // --dev: serve web/ from here on every request
+  std::string thumb_cache_dir;  // "<catalog>.thumbs"
   uint64_t thumb_cache_max = 2ull << 30;
   uint64_t max_pixels = 100'000'000;
   int io_threads = 2;

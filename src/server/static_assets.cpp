@@ -1,11 +1,12 @@
 #include "server/static_assets.h"
 
+#include <sys/stat.h>
+
+#include <cctype>
 #include <climits>
 #include <cstdlib>
-#include <cctype>
 #include <fstream>
 #include <sstream>
-#include <sys/stat.h>
 
 #include "server/embedded_files.h"
 
@@ -15,16 +16,38 @@ const char* MimeType(const std::string& path) {
   const size_t dot = path.rfind('.');
   std::string ext = dot == std::string::npos ? "" : path.substr(dot + 1);
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  static const struct { const char* ext; const char* type; } kTypes[] = {
-      {"html", "text/html; charset=utf-8"}, {"js", "text/javascript; charset=utf-8"},
-      {"mjs", "text/javascript; charset=utf-8"}, {"css", "text/css; charset=utf-8"},
-      {"json", "application/json; charset=utf-8"}, {"svg", "image/svg+xml"}, {"png", "image/png"},
-      {"jpg", "image/jpeg"}, {"jpeg", "image/jpeg"}, {"jpe", "image/jpeg"}, {"webp", "image/webp"},
-      {"gif", "image/gif"}, {"bmp", "image/bmp"}, {"tif", "image/tiff"}, {"tiff", "image/tiff"},
-      {"heic", "image/heic"}, {"heif", "image/heif"}, {"avif", "image/avif"}, {"ico", "image/x-icon"},
-      {"mp4", "video/mp4"}, {"m4v", "video/mp4"}, {"mov", "video/quicktime"}, {"webm", "video/webm"},
-      {"mkv", "video/x-matroska"}, {"avi", "video/x-msvideo"}, {"txt", "text/plain; charset=utf-8"},
-      {"woff2", "font/woff2"}, {"map", "application/json"},
+  static const struct {
+    const char* ext;
+    const char* type;
+  } kTypes[] = {
+      {"html", "text/html; charset=utf-8"},
+      {"js", "text/javascript; charset=utf-8"},
+      {"mjs", "text/javascript; charset=utf-8"},
+      {"css", "text/css; charset=utf-8"},
+      {"json", "application/json; charset=utf-8"},
+      {"svg", "image/svg+xml"},
+      {"png", "image/png"},
+      {"jpg", "image/jpeg"},
+      {"jpeg", "image/jpeg"},
+      {"jpe", "image/jpeg"},
+      {"webp", "image/webp"},
+      {"gif", "image/gif"},
+      {"bmp", "image/bmp"},
+      {"tif", "image/tiff"},
+      {"tiff", "image/tiff"},
+      {"heic", "image/heic"},
+      {"heif", "image/heif"},
+      {"avif", "image/avif"},
+      {"ico", "image/x-icon"},
+      {"mp4", "video/mp4"},
+      {"m4v", "video/mp4"},
+      {"mov", "video/quicktime"},
+      {"webm", "video/webm"},
+      {"mkv", "video/x-matroska"},
+      {"avi", "video/x-msvideo"},
+      {"txt", "text/plain; charset=utf-8"},
+      {"woff2", "font/woff2"},
+      {"map", "application/json"},
   };
   for (const auto& t : kTypes)
     if (ext == t.ext) return t.type;

@@ -33,7 +33,7 @@ struct ThumbResult {
 inline constexpr const char* kThumbBusy = "busy";
 
 struct ThumbnailOptions {
-  std::string cache_dir;       // "<catalog>.thumbs"
+  std::string cache_dir;  // "<catalog>.thumbs"
   uint64_t max_cache_bytes = 2ull << 30;
   int threads = 2;
   uint64_t max_pixels = 100'000'000;

@@ -15,7 +15,7 @@ namespace mediadex::server {
 class WorkPool {
  public:
   WorkPool(int threads, size_t max_queued);
-  ~WorkPool();  // finishes queued work, then joins
+  ~WorkPool();                            // finishes queued work, then joins
   bool Post(std::function<void()> task);  // false when the queue is full
 
  private:

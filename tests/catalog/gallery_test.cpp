@@ -1,6 +1,5 @@
 // The SQLite catalog's gallery reads (catalog.h "Gallery reads") on a real file.
 #include <gtest/gtest.h>
-
 #include <sqlite3.h>
 
 #include <set>
@@ -25,8 +24,8 @@ class GalleryTest : public ::testing::Test {
     model_ = Get(catalog_->RegisterModel({"centernet", "v1", "iou=0.4"}));
     run_ = Get(catalog_->BeginRun({model_, "cpu", "", {"/lib"}}));
     ScanChanges scan;
-    const char* paths[] = {"/lib/2024/trip/a.jpg", "/lib/2024/trip/b.jpg", "/lib/2024/home/c.jpg",
-                           "/lib/2023/d.jpg", "/lib/2023/broken.jpg", "/lib/new.jpg", "/lib/2024/trip_x/e.jpg"};
+    const char* paths[] = {"/lib/2024/trip/a.jpg", "/lib/2024/trip/b.jpg", "/lib/2024/home/c.jpg",  "/lib/2023/d.jpg",
+                           "/lib/2023/broken.jpg", "/lib/new.jpg",         "/lib/2024/trip_x/e.jpg"};
     for (const char* p : paths) scan.added.push_back(Stat(p, 10, 1));
     ASSERT_OK(catalog_->ApplyScan(scan));
     auto index = Get(catalog_->LoadFileIndex());
@@ -191,8 +190,9 @@ TEST(GalleryMigration, Version1FileGainsTheCaptureIndex) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
   sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'media_capture'", -1, &stmt, nullptr),
-            SQLITE_OK);
+  ASSERT_EQ(
+      sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM sqlite_master WHERE name = 'media_capture'", -1, &stmt, nullptr),
+      SQLITE_OK);
   ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
   EXPECT_EQ(sqlite3_column_int(stmt, 0), 1);
   sqlite3_finalize(stmt);

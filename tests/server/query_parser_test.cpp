@@ -37,8 +37,8 @@ TEST(QueryParser, Filters) {
   auto f = Parse("score>0.6 folder:2024/trip after:2024-06-01 before:2024-12-31 status:failed");
   EXPECT_FLOAT_EQ(f.min_score, 0.6f);
   EXPECT_EQ(f.folder, "2024/trip");
-  EXPECT_EQ(f.after, 1717200000);               // 2024-06-01T00:00:00Z
-  EXPECT_EQ(f.before, 1735603200 + 86400);      // the whole of 2024-12-31
+  EXPECT_EQ(f.after, 1717200000);           // 2024-06-01T00:00:00Z
+  EXPECT_EQ(f.before, 1735603200 + 86400);  // the whole of 2024-12-31
   EXPECT_EQ(f.status, "failed");
   EXPECT_TRUE(f.label_groups.empty());
   EXPECT_FLOAT_EQ(Parse("score>=0.25").min_score, 0.25f);

@@ -44,8 +44,9 @@ TEST(Auth, CookieLoginRedirects) {
   ASSERT_TRUE(auth.CookieLogin(req, &r));
   EXPECT_EQ(r.status, 303);
   bool cookie = false;
-  for (auto& [k, v] : r.headers) cookie |= k == "Set-Cookie" && v.find("HttpOnly") != std::string::npos &&
-                                            v.find("SameSite=Strict") != std::string::npos;
+  for (auto& [k, v] : r.headers)
+    cookie |=
+        k == "Set-Cookie" && v.find("HttpOnly") != std::string::npos && v.find("SameSite=Strict") != std::string::npos;
   EXPECT_TRUE(cookie);
   req.query["token"] = "nope";
   EXPECT_FALSE(auth.CookieLogin(req, &r));

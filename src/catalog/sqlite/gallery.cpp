@@ -21,7 +21,10 @@ using Value = std::variant<int64_t, double, std::string>;
 struct Query {
   std::string sql;
   std::vector<Value> binds;
-  Query& Add(const std::string& text) { sql += text; return *this; }
+  Query& Add(const std::string& text) {
+    sql += text;
+    return *this;
+  }
   Query& Add(const std::string& text, Value v) {
     sql += text;
     binds.push_back(std::move(v));
@@ -30,9 +33,12 @@ struct Query {
   void BindAll(Stmt& stmt) const {
     for (size_t i = 0; i < binds.size(); ++i) {
       const int pos = static_cast<int>(i + 1);
-      if (auto* n = std::get_if<int64_t>(&binds[i])) stmt.Bind(pos, *n);
-      else if (auto* d = std::get_if<double>(&binds[i])) stmt.Bind(pos, *d);
-      else stmt.Bind(pos, std::get<std::string>(binds[i]));
+      if (auto* n = std::get_if<int64_t>(&binds[i]))
+        stmt.Bind(pos, *n);
+      else if (auto* d = std::get_if<double>(&binds[i]))
+        stmt.Bind(pos, *d);
+      else
+        stmt.Bind(pos, std::get<std::string>(binds[i]));
     }
   }
 };
@@ -87,8 +93,10 @@ struct MediaCursor {
 
 std::string EncodeCursor(const MediaCursor& c) {
   char buf[96];
-  if (c.kind == 'd') std::snprintf(buf, sizeof(buf), "d|%" PRId64 "|%" PRId64, c.time, c.id);
-  else std::snprintf(buf, sizeof(buf), "s|%.17g|%" PRId64, c.score, c.id);
+  if (c.kind == 'd')
+    std::snprintf(buf, sizeof(buf), "d|%" PRId64 "|%" PRId64, c.time, c.id);
+  else
+    std::snprintf(buf, sizeof(buf), "s|%.17g|%" PRId64, c.score, c.id);
   return Hex(buf);
 }
 
@@ -337,8 +345,10 @@ Result<std::vector<LabelCount>> SqliteCatalog::Labels(const std::string& prefix,
   auto model = ResolveModel(*conn_, model_id);
   if (!model.ok()) return model.status();
   Query q;
-  q.Add("SELECT d.label, COUNT(DISTINCT d.media_id) AS files FROM detections d JOIN media m ON m.id = d.media_id "
-        "WHERE d.model_id = ?", *model);
+  q.Add(
+      "SELECT d.label, COUNT(DISTINCT d.media_id) AS files FROM detections d JOIN media m ON m.id = d.media_id "
+      "WHERE d.model_id = ?",
+      *model);
   q.Add(" AND m.gone = 0");
   if (!prefix.empty()) q.Add(" AND d.label LIKE ? ESCAPE '\\'", LikeLiteral(prefix) + "%");
   q.Add(" GROUP BY d.label ORDER BY files DESC, d.label LIMIT ?", static_cast<int64_t>(limit > 0 ? limit : 10));
@@ -364,8 +374,9 @@ Result<ErrorPage> SqliteCatalog::ErrorsPage(int64_t model_id, int limit, const s
   if (!cursor.empty()) q.Add(" AND m.path > ?", after);
   q.Add(" ORDER BY m.path LIMIT ?", static_cast<int64_t>(limit) + 1);
   ErrorPage page;
-  MDX_RETURN_IF_ERROR(
-      ForEachRow(*conn_, q, [&](const Stmt& s) { page.items.push_back({s.Int(0), s.Text(1), s.Text(2)}); }));
+  MDX_RETURN_IF_ERROR(ForEachRow(*conn_, q, [&](const Stmt& s) {
+    page.items.push_back({s.Int(0), s.Text(1), s.Text(2)});
+  }));
   if (static_cast<int>(page.items.size()) > limit) {
     page.items.resize(limit);
     page.next_cursor = Hex("e|" + page.items.back().path);
