@@ -29,8 +29,9 @@ install_debian() {
     libturbojpeg0-dev libpng-dev libwebp-dev libexif-dev libheif-dev libtiff-dev libgif-dev
     libavformat-dev libavcodec-dev libswscale-dev libavutil-dev   # video frames (FFmpeg)
     nlohmann-json3-dev libcli11-dev libspdlog-dev libxxhash-dev libsqlite3-dev
+    libboost1.81-dev                          # serve: Boost.Beast + Asio (header-only)
   )
-  # npm only fetches the model (`npm pack`); keep a Node.js that is already there.
+  # npm fetches the model (`npm pack`); node runs tests/server. Keep a Node.js that is already there.
   command -v npm >/dev/null || packages+=(nodejs npm)
   if [ "$WITH_TESTS" = ON ]; then
     packages+=(libgtest-dev libgmock-dev python3-torch clang libclang-rt-14-dev clang-format imagemagick)
@@ -50,7 +51,7 @@ install_macos() {
   command -v brew >/dev/null || { echo "setup.sh: Homebrew is required on macOS (https://brew.sh)" >&2; exit 1; }
   # Homebrew's pytorch carries LibTorch with Metal (MPS) support.
   local formulae=(cmake ninja pkg-config ccache pytorch jpeg-turbo libpng webp libexif libheif libtiff giflib ffmpeg
-                  nlohmann-json cli11 spdlog xxhash sqlite node)
+                  nlohmann-json cli11 spdlog xxhash sqlite node boost)
   [ "$WITH_TESTS" = ON ] && formulae+=(googletest)
   brew install "${formulae[@]}"
   CMAKE_EXTRA+=("-DCMAKE_PREFIX_PATH=$(brew --prefix pytorch);$(brew --prefix jpeg-turbo)")
@@ -64,6 +65,19 @@ case "$(uname -s)" in
   Darwin) install_macos ;;
   *) echo "setup.sh: unsupported system $(uname -s)" >&2; exit 1 ;;
 esac
+
+# --- browser tests (tests/browser): Debian's chromium, driven by playwright-core from npm ---
+if [ "$WITH_TESTS" = ON ]; then
+  if [ -f /etc/debian_version ] && ! dpkg-query -W -f='${Status}' chromium 2>/dev/null | grep -q "install ok installed"; then
+    say "apt-get install chromium (browser tests)"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends chromium
+  fi
+  # On macOS the tests need MEDIADEX_CHROMIUM=/path/to/Chromium (no Debian package there).
+  say "npm ci (tests/browser: playwright-core)"
+  npm ci --prefix tests/browser --no-audit --no-fund --loglevel=error
+fi
+# --- end of browser tests ---
 
 say "model"
 scripts/fetch-model.sh

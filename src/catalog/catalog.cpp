@@ -4,6 +4,24 @@
 
 namespace mediadex::catalog {
 
+const char* AnalysisStatusName(AnalysisStatus status) {
+  switch (status) {
+    case AnalysisStatus::kDone: return "done";
+    case AnalysisStatus::kFailed: return "failed";
+    default: return "pending";
+  }
+}
+
+// Defaults for backends without gallery reads (PostgreSQL, until it has them).
+Result<MediaPage> Catalog::ListMedia(const MediaFilter&) { return Unsupported("this catalog backend cannot list media"); }
+Result<MediaDetail> Catalog::GetMedia(int64_t, int64_t) { return Unsupported("this catalog backend cannot read media"); }
+Result<std::vector<LabelCount>> Catalog::Labels(const std::string&, int, int64_t) {
+  return Unsupported("this catalog backend cannot list labels");
+}
+Result<ErrorPage> Catalog::ErrorsPage(int64_t, int, const std::string&) {
+  return Unsupported("this catalog backend cannot page errors");
+}
+
 Result<std::unique_ptr<Catalog>> OpenCatalog(const std::string& path) {
   if (path.empty()) return InvalidArgument("catalog path is empty");
   if (path.rfind("postgres://", 0) == 0 || path.rfind("postgresql://", 0) == 0) {

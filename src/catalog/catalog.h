@@ -148,6 +148,66 @@ struct ExportRow {
   std::vector<StoredDetection> detections;
 };
 
+
+// --- Gallery reads (the server) ---------------------------------------------------------------
+
+enum class MediaSort { kDate, kScore };
+
+// Which files a gallery page shows; every field narrows (AND). Labels compare case-insensitively.
+struct MediaFilter {
+  // Each group needs at least one of its labels (scoring >= min_score); every group must match.
+  // "dog person" is {{dog}, {person}}; "dog|cat" is {{dog, cat}}.
+  std::vector<std::vector<std::string>> label_groups;
+  float min_score = 0.0f;     // with no labels: some detection at least this good
+  std::string folder;         // a path component run, e.g. "2024/trip" (matches ".../2024/trip/...")
+  int64_t after = 0;          // capture_time >= after (unix seconds); 0 = open
+  int64_t before = 0;         // capture_time < before; 0 = open
+  std::string status;         // "" | "done" | "failed" | "pending"
+  int64_t model_id = 0;       // 0 = the latest run's model
+  MediaSort sort = MediaSort::kDate;  // date: newest first, unknown dates last; score: best first
+  int limit = 100;
+  std::string cursor;         // a MediaPage::next_cursor from the same filter; "" = first page
+};
+
+// One file as the gallery shows it.
+struct MediaItem {
+  int64_t id = 0;
+  std::string path;
+  MediaKind kind = MediaKind::kImage;
+  int width = 0;   // upright
+  int height = 0;
+  int orientation = 1;
+  int64_t capture_time = 0;  // 0 = unknown
+  double duration_s = 0;
+  std::string content_hash;
+  AnalysisStatus status = AnalysisStatus::kPending;
+  std::string error;
+  float best_score = 0;             // best among the filter's labels (any label without them)
+  std::vector<std::string> labels;  // distinct labels (score >= min_score), best first
+};
+
+struct MediaPage {
+  std::vector<MediaItem> items;
+  std::string next_cursor;  // opaque; "" on the last page
+};
+
+struct MediaDetail {
+  MediaItem item;
+  std::vector<StoredDetection> detections;  // by time, then score
+};
+
+struct LabelCount {
+  std::string label;
+  int64_t files = 0;
+};
+
+struct ErrorPage {
+  std::vector<ErrorRow> items;
+  std::string next_cursor;  // "" on the last page
+};
+
+const char* AnalysisStatusName(AnalysisStatus status);  // "pending" | "done" | "failed"
+
 class Catalog {
  public:
   virtual ~Catalog() = default;
@@ -176,6 +236,16 @@ class Catalog {
   virtual Result<std::vector<RunRow>> RecentRuns(int limit) = 0;
   virtual Result<std::vector<ErrorRow>> Errors(int64_t model_id, int limit) = 0;
   virtual Result<std::vector<ExportRow>> ExportAll(int64_t model_id) = 0;
+
+  // Gallery reads. Not pure: a backend without them answers Unsupported (catalog.cpp).
+  // Errors: InvalidArgument for a cursor this filter did not make.
+  virtual Result<MediaPage> ListMedia(const MediaFilter& filter);
+  // NotFound for an unknown (or gone) id.
+  virtual Result<MediaDetail> GetMedia(int64_t id, int64_t model_id);
+  // Labels starting with `prefix` (case-insensitive) with their file counts, most files first.
+  virtual Result<std::vector<LabelCount>> Labels(const std::string& prefix, int limit, int64_t model_id);
+  // Failed files in path order, paged.
+  virtual Result<ErrorPage> ErrorsPage(int64_t model_id, int limit, const std::string& cursor);
 };
 
 // Opens (creating and migrating as needed) the SQLite catalog at `path`. A file that is not a

@@ -19,6 +19,7 @@ Command RegisterSearch(CLI::App& app);
 Command RegisterStatus(CLI::App& app);
 Command RegisterErrors(CLI::App& app);
 Command RegisterExport(CLI::App& app);
+Command RegisterServe(CLI::App& app);
 
 }  // namespace mediadex::cli
 

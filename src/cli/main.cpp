@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   add(RegisterStatus);
   add(RegisterErrors);
   add(RegisterExport);
+  add(RegisterServe);
 
   CLI11_PARSE(app, argc, argv);
   spdlog::set_default_logger(spdlog::stderr_color_mt("mediadex"));

@@ -59,6 +59,13 @@ const std::vector<ConfigKey>& ConfigKeys() {
        "file extensions indexed (case-insensitive)"},
       {"include_hidden", "0", "1 = also scan hidden files and folders (.name) and system folders"},
       {"video_interval", "2", "seconds between analysed video frames"},
+      // mediadex serve
+      {"bind", "127.0.0.1", "serve: address to listen on; beyond loopback a token is required"},
+      {"port", "8080", "serve: TCP port; 0 = pick a free one (printed on stdout)"},
+      {"token", "", "serve: access token every request must carry (Bearer or the mediadex_token cookie)"},
+      {"library", "", "serve: library folders that index runs scan, separated by ':'"},
+      {"dev", "0", "serve: 1 = read web/ from the source tree on every request, debug logging"},
+      {"thumb_cache_max", "2GiB", "serve: size cap of the thumbnail cache beside the catalog (oldest evicted)"},
   };
   return kKeys;
 }

@@ -76,6 +76,10 @@ CREATE TABLE detections (
 CREATE INDEX detections_media_model ON detections(media_id, model_id);
 CREATE INDEX detections_label_score ON detections(label, score DESC);
 )sql",
+    // 2: gallery reads (server): date-sorted pages walk this index instead of sorting every file.
+    R"sql(
+CREATE INDEX media_capture ON media(capture_time, id) WHERE gone = 0;
+)sql",
 };
 
 constexpr int64_t kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

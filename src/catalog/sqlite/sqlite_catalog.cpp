@@ -458,7 +458,8 @@ namespace {
 
 constexpr int kTopLabels = 10;
 
-// 0 = the model of the latest run, else the latest registered model, else 0 (nothing analysed).
+}  // namespace
+
 Result<int64_t> ResolveModel(Connection& conn, int64_t model_id) {
   if (model_id > 0) return model_id;
   for (const char* sql : {"SELECT COALESCE((SELECT model_id FROM runs ORDER BY id DESC LIMIT 1), 0)",
@@ -468,8 +469,6 @@ Result<int64_t> ResolveModel(Connection& conn, int64_t model_id) {
   }
   return int64_t{0};
 }
-
-}  // namespace
 
 Result<StatusSummary> SqliteCatalog::Summary(int64_t model_id) {
   StatusSummary summary;

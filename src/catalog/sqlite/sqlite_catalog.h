@@ -38,12 +38,20 @@ class SqliteCatalog final : public Catalog {
   Result<std::vector<RunRow>> RecentRuns(int limit) override;
   Result<std::vector<ErrorRow>> Errors(int64_t model_id, int limit) override;
   Result<std::vector<ExportRow>> ExportAll(int64_t model_id) override;
+  // gallery.cpp
+  Result<MediaPage> ListMedia(const MediaFilter& filter) override;
+  Result<MediaDetail> GetMedia(int64_t id, int64_t model_id) override;
+  Result<std::vector<LabelCount>> Labels(const std::string& prefix, int limit, int64_t model_id) override;
+  Result<ErrorPage> ErrorsPage(int64_t model_id, int limit, const std::string& cursor) override;
 
  private:
   explicit SqliteCatalog(std::unique_ptr<Connection> conn);
 
   std::unique_ptr<Connection> conn_;
 };
+
+// 0 = the model of the latest run, else the latest registered model, else 0 (shared with gallery.cpp).
+Result<int64_t> ResolveModel(Connection& conn, int64_t model_id);
 
 }  // namespace mediadex::catalog::sqlite
 
