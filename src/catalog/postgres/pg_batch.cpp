@@ -113,6 +113,12 @@ Status WriteBatch(Connection& conn, int64_t model_id, int64_t run_id, const std:
   }
   MDX_RETURN_IF_ERROR(conn.CopyIn("COPY mdx_batch FROM STDIN", rows).status());
 
+  // The ids as an array too: the temporary table has no statistics, and joined alone the planner
+  // guesses it large and scans media and detections whole (measured: 3x slower per batch at
+  // 160k detections, growing); "= ANY($ids)" lets it use the indexes.
+  std::string ids = "{";
+  for (const MediaResult* r : batch) ids += (ids.size() > 1 ? "," : "") + std::to_string(r->media_id);
+  ids += "}";
   auto missing = conn.Query(
       "SELECT b.media_id FROM mdx_batch b WHERE NOT EXISTS (SELECT 1 FROM media m WHERE m.id = b.media_id) LIMIT 1");
   if (!missing.ok()) return missing.status();
@@ -132,18 +138,18 @@ Status WriteBatch(Connection& conn, int64_t model_id, int64_t run_id, const std:
                  "orientation = CASE WHEN b.ok THEN b.orientation ELSE m.orientation END, "
                  "capture_time = CASE WHEN b.ok THEN b.capture_time ELSE m.capture_time END, "
                  "duration_s = CASE WHEN b.ok THEN b.duration_s ELSE m.duration_s END "
-                 "FROM mdx_batch b WHERE m.id = b.media_id RETURNING 1), "
+                 "FROM mdx_batch b WHERE m.id = b.media_id AND m.id = ANY($6::bigint[]) RETURNING 1), "
                  "old AS (DELETE FROM detections d USING mdx_batch b "
-                 "WHERE d.media_id = b.media_id AND d.model_id = $1 RETURNING 1), "
+                 "WHERE d.media_id = b.media_id AND d.media_id = ANY($6::bigint[]) AND d.model_id = $1 RETURNING 1), "
                  "counts AS (UPDATE runs SET done = done + $4, failed = failed + $5 WHERE id = $2 RETURNING 1) "
                  "INSERT INTO analyses (media_id, model_id, status, error, run_id, analysed_at, size, mtime_ns) "
                  "SELECT b.media_id, $1, CASE WHEN b.ok THEN 'done' ELSE 'failed' END, b.error, $2, $3, m.size, "
-                 "m.mtime_ns FROM mdx_batch b JOIN media m ON m.id = b.media_id "
+                 "m.mtime_ns FROM mdx_batch b JOIN media m ON m.id = b.media_id AND m.id = ANY($6::bigint[]) "
                  "ON CONFLICT (media_id, model_id) DO UPDATE SET status = excluded.status, error = excluded.error, "
                  "run_id = excluded.run_id, analysed_at = excluded.analysed_at, size = excluded.size, "
                  "mtime_ns = excluded.mtime_ns",
                  {Param::Int(model_id), run_id > 0 ? Param::Int(run_id) : Param::Null(), Param::Int(now),
-                  Param::Int(done), Param::Int(failed)})
+                  Param::Int(done), Param::Int(failed), Param::Text(ids)})
           .status());
 
   const auto dets = DetectionsOf(batch);

@@ -4,6 +4,7 @@
 #include <ctime>
 #include <exception>
 #include <functional>
+#include <algorithm>
 #include <unordered_map>
 
 #include "catalog/postgres/pg_schema.h"
@@ -181,19 +182,38 @@ Status PostgresCatalog::ApplyScan(const ScanChanges& changes) {
       if (!r.ok()) return r.status();
       if (r->affected() == 0) return missing(id, "moved");
     }
-    for (const FileStat& file : changes.added) {
-      // A path we knew (gone, or re-added) comes back on the same row; the hash stays only when
-      // size and mtime still match, and results stay current on the same condition.
-      MDX_RETURN_IF_ERROR(
-          conn_->Query("INSERT INTO media (path, size, mtime_ns, kind, first_seen, last_seen) "
-                       "VALUES ($1, $2, $3, $4, $5, $5) ON CONFLICT (path) DO UPDATE SET "
-                       "content_hash = CASE WHEN media.size = excluded.size AND media.mtime_ns = excluded.mtime_ns "
-                       "THEN media.content_hash ELSE '' END, "
-                       "size = excluded.size, mtime_ns = excluded.mtime_ns, kind = excluded.kind, gone = 0, "
-                       "last_seen = excluded.last_seen",
-                       {Param::Bytes(file.path), Param::Int(static_cast<int64_t>(file.size)), Param::Int(file.mtime_ns),
-                        Param::Text(KindText(file.kind)), Param::Int(now)})
-              .status());
+    // A path we knew (gone, or re-added) comes back on the same row; the hash stays only when
+    // size and mtime still match, and results stay current on the same condition. Up to 1000
+    // rows per statement (one round trip each: a first scan of a million files is 1000 of them,
+    // not a million). One statement may not touch a row twice, so a path listed twice counts
+    // once, with its last stat.
+    std::unordered_map<std::string, size_t> last;
+    for (size_t i = 0; i < changes.added.size(); ++i) last[changes.added[i].path] = i;
+    std::vector<const FileStat*> added;
+    for (size_t i = 0; i < changes.added.size(); ++i) {
+      if (last[changes.added[i].path] == i) added.push_back(&changes.added[i]);
+    }
+    constexpr size_t kRowsPerUpsert = 1000;
+    for (size_t start = 0; start < added.size(); start += kRowsPerUpsert) {
+      const size_t end = std::min(added.size(), start + kRowsPerUpsert);
+      std::vector<Param> params = {Param::Int(now)};
+      std::string sql = "INSERT INTO media (path, size, mtime_ns, kind, first_seen, last_seen) VALUES ";
+      for (size_t i = start; i < end; ++i) {
+        const FileStat& file = *added[i];
+        const std::string n = std::to_string(params.size() + 1);
+        sql += (i == start ? "($" : ", ($") + n + ", $" + std::to_string(params.size() + 2) + ", $" +
+               std::to_string(params.size() + 3) + ", $" + std::to_string(params.size() + 4) + ", $1, $1)";
+        params.push_back(Param::Bytes(file.path));
+        params.push_back(Param::Int(static_cast<int64_t>(file.size)));
+        params.push_back(Param::Int(file.mtime_ns));
+        params.push_back(Param::Text(KindText(file.kind)));
+      }
+      sql += " ON CONFLICT (path) DO UPDATE SET "
+             "content_hash = CASE WHEN media.size = excluded.size AND media.mtime_ns = excluded.mtime_ns "
+             "THEN media.content_hash ELSE '' END, "
+             "size = excluded.size, mtime_ns = excluded.mtime_ns, kind = excluded.kind, gone = 0, "
+             "last_seen = excluded.last_seen";
+      MDX_RETURN_IF_ERROR(conn_->Query(sql, params).status());
     }
     for (const auto& [id, file] : changes.changed) {
       // New bytes: the old hash no longer describes them (and must not match a move).
