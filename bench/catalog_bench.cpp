@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
   CLI::App app{"mediadex CommitBatch benchmark"};
   std::string where, insert = "copy", sync = "on";
   int files = 20000, batch = 64, dets = 8;
-  app.add_option("--catalog", where, "SQLite file (removed first) or postgresql:// URL of an empty database")->required();
+  app.add_option("--catalog", where, "SQLite file (removed first) or postgresql:// URL of an empty database")
+      ->required();
   app.add_option("--files", files);
   app.add_option("--batch", batch);
   app.add_option("--detections", dets, "per file");
@@ -50,7 +51,10 @@ int main(int argc, char** argv) {
     if (!opened.ok()) return std::fprintf(stderr, "%s\n", opened.status().ToString().c_str()), 1;
     catalog = std::move(opened).value();
   }
-  auto fail = [](const Status& s) { std::fprintf(stderr, "%s\n", s.ToString().c_str()); return 1; };
+  auto fail = [](const Status& s) {
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    return 1;
+  };
 
   ScanChanges scan;
   for (int i = 0; i < files; ++i) {

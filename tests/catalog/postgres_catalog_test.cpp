@@ -1,6 +1,8 @@
 // What only the PostgreSQL backend must show, against the tests/pg fixture's real server:
 // migrations raced by 8 openers, paths that are not UTF-8, a batch failing midway, readers while
 // a writer commits, the run lock, and databases that are not ours.
+#include "catalog/postgres/postgres_catalog.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -9,7 +11,6 @@
 #include "catalog/catalog.h"
 #include "catalog/postgres/pg_connection.h"
 #include "catalog/postgres/pg_schema.h"
-#include "catalog/postgres/postgres_catalog.h"
 #include "catalog/run_lock.h"
 #include "catalog_test_util.h"
 #include "pg_test_util.h"
@@ -26,7 +27,9 @@ using testing::Stat;
 
 class PostgresCatalogTest : public ::testing::Test {
  protected:
-  void SetUp() override { ASSERT_OK(pgtest::FreshDatabase(::testing::UnitTest::GetInstance()->current_test_info()->name(), &url_)); }
+  void SetUp() override {
+    ASSERT_OK(pgtest::FreshDatabase(::testing::UnitTest::GetInstance()->current_test_info()->name(), &url_));
+  }
   std::unique_ptr<Catalog> Open() {
     auto opened = OpenCatalog(url_);
     EXPECT_OK(opened);
@@ -117,8 +120,9 @@ TEST_F(PostgresCatalogTest, BatchFailingMidwayLeavesNothing) {
 
   // The media rows, old detections and analyses are written before the detections go in; the
   // last detection's label is not valid UTF-8, so the server refuses the COPY at its end.
-  Status status = catalog->CommitBatch(model, run, {Ok(ids["/lib/a.jpg"], {Det("dog", 0.9f)}, "new"),
-                                                    Ok(ids["/lib/b.jpg"], {Det("dog", 0.8f), Det("d\xffg", 0.7f)})});
+  Status status = catalog->CommitBatch(model, run,
+                                       {Ok(ids["/lib/a.jpg"], {Det("dog", 0.9f)}, "new"),
+                                        Ok(ids["/lib/b.jpg"], {Det("dog", 0.8f), Det("d\xffg", 0.7f)})});
   ASSERT_FALSE(status.ok());
   EXPECT_NE(status.message().find("COPY"), std::string::npos) << status.ToString();
 

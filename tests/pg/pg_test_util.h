@@ -29,14 +29,16 @@ inline Result<std::string> ServerUrl() {
   if (const char* url = std::getenv("MEDIADEX_TEST_PG_URL"); url && *url) return std::string(url);
   const char* file = std::getenv("MEDIADEX_TEST_PG_URL_FILE");
   if (!file || !*file) {
-    return NotFound("no PostgreSQL test server: set MEDIADEX_TEST_PG_URL, or run the test through "
-                    "`ctest -L pg` (its fixture tests/pg/pg_fixture.sh starts one)");
+    return NotFound(
+        "no PostgreSQL test server: set MEDIADEX_TEST_PG_URL, or run the test through "
+        "`ctest -L pg` (its fixture tests/pg/pg_fixture.sh starts one)");
   }
   std::ifstream in(file);
   std::string url;
   if (!in || !std::getline(in, url) || url.empty()) {
-    return NotFound(std::string(file) + ": no PostgreSQL test server URL (did pg_server_start fail? "
-                                        "see its output in `ctest -L pg --output-on-failure`)");
+    return NotFound(std::string(file) +
+                    ": no PostgreSQL test server URL (did pg_server_start fail? "
+                    "see its output in `ctest -L pg --output-on-failure`)");
   }
   return url;
 }

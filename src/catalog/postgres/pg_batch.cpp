@@ -8,8 +8,8 @@ namespace mediadex::catalog::postgres {
 namespace {
 
 bool Finite(const Detection& d) {
-  return std::isfinite(d.score) && std::isfinite(d.box.x1) && std::isfinite(d.box.y1) &&
-         std::isfinite(d.box.x2) && std::isfinite(d.box.y2);
+  return std::isfinite(d.score) && std::isfinite(d.box.x1) && std::isfinite(d.box.y1) && std::isfinite(d.box.x2) &&
+         std::isfinite(d.box.y2);
 }
 
 // Rows of the detections a batch stores, in the order SQLite inserts them (ids follow it).
@@ -45,8 +45,8 @@ Status CopyDetections(Connection& conn, int64_t model_id,
     }
     data += '\n';
   }
-  auto copied =
-      conn.CopyIn("COPY detections (media_id, model_id, label, class_id, score, x1, y1, x2, y2, time_s) FROM STDIN", data);
+  auto copied = conn.CopyIn(
+      "COPY detections (media_id, model_id, label, class_id, score, x1, y1, x2, y2, time_s) FROM STDIN", data);
   return copied.status();
 }
 
@@ -55,7 +55,8 @@ Status InsertDetections(Connection& conn, int64_t model_id,
   constexpr size_t kRowsPerInsert = 1000;  // 10 parameters a row; PostgreSQL allows 65535
   for (size_t start = 0; start < dets.size(); start += kRowsPerInsert) {
     const size_t end = std::min(dets.size(), start + kRowsPerInsert);
-    std::string sql = "INSERT INTO detections (media_id, model_id, label, class_id, score, x1, y1, x2, y2, time_s) VALUES ";
+    std::string sql =
+        "INSERT INTO detections (media_id, model_id, label, class_id, score, x1, y1, x2, y2, time_s) VALUES ";
     std::vector<Param> params;
     params.reserve((end - start) * 10);
     for (size_t i = start; i < end; ++i) {

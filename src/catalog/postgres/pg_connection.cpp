@@ -36,9 +36,7 @@ int HexValue(char c) {
 
 }  // namespace
 
-bool IsPostgresUrl(const std::string& s) {
-  return s.rfind("postgres://", 0) == 0 || s.rfind("postgresql://", 0) == 0;
-}
+bool IsPostgresUrl(const std::string& s) { return s.rfind("postgres://", 0) == 0 || s.rfind("postgresql://", 0) == 0; }
 
 bool IsRetryableSqlState(const std::string& sqlstate) {
   return sqlstate == "40001" || sqlstate == "40P01" || sqlstate == "55P03";
@@ -142,8 +140,7 @@ Result<std::unique_ptr<Connection>> Connection::Connect(const std::string& url, 
   // Keywords override the URL's own settings only where we must: the application name (for
   // pg_stat_activity) and the URL itself via expand_dbname.
   const char* keys[] = {"dbname", "application_name", "client_encoding", nullptr};
-  const char* values[] = {url.c_str(), application_name.empty() ? nullptr : application_name.c_str(), "UTF8",
-                          nullptr};
+  const char* values[] = {url.c_str(), application_name.empty() ? nullptr : application_name.c_str(), "UTF8", nullptr};
   PGconn* conn = PQconnectdbParams(keys, values, /*expand_dbname=*/1);
   if (!conn) return OutOfMemory(name + ": cannot allocate a PostgreSQL connection");
   if (PQstatus(conn) != CONNECTION_OK) {
@@ -294,11 +291,20 @@ Status Transaction::Rollback() {
 void AppendCopyText(std::string* row, const std::string& value) {
   for (char c : value) {
     switch (c) {
-      case '\\': *row += "\\\\"; break;
-      case '\t': *row += "\\t"; break;
-      case '\n': *row += "\\n"; break;
-      case '\r': *row += "\\r"; break;
-      default: row->push_back(c);
+      case '\\':
+        *row += "\\\\";
+        break;
+      case '\t':
+        *row += "\\t";
+        break;
+      case '\n':
+        *row += "\\n";
+        break;
+      case '\r':
+        *row += "\\r";
+        break;
+      default:
+        row->push_back(c);
     }
   }
 }

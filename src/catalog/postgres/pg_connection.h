@@ -102,7 +102,7 @@ class Connection {
   Result<int64_t> CopyIn(const std::string& copy_sql, const std::string& data);
 
   // Session-level advisory locks on the two-int key (k1, k2): held until Unlock or disconnect.
-  Status AdvisoryLock(int32_t k1, int32_t k2);         // waits
+  Status AdvisoryLock(int32_t k1, int32_t k2);           // waits
   Result<bool> TryAdvisoryLock(int32_t k1, int32_t k2);  // false when another session holds it
   Status AdvisoryUnlock(int32_t k1, int32_t k2);
 

@@ -1,10 +1,10 @@
 #include "catalog/postgres/postgres_catalog.h"
 
+#include <algorithm>
 #include <cctype>
 #include <ctime>
 #include <exception>
 #include <functional>
-#include <algorithm>
 #include <unordered_map>
 
 #include "catalog/postgres/pg_schema.h"
@@ -116,9 +116,10 @@ Result<int64_t> PostgresCatalog::RegisterModel(const ModelKey& model) {
   int64_t id = 0;
   Status status = InTransaction(*conn_, kWrite, [&]() -> Status {
     const std::vector<Param> key = {Param::Text(model.name), Param::Text(model.version), Param::Text(model.settings)};
-    MDX_RETURN_IF_ERROR(conn_->Query("INSERT INTO models (name, version, settings, created_at) VALUES ($1, $2, $3, $4) "
-                                     "ON CONFLICT (name, version, settings) DO NOTHING",
-                                     {key[0], key[1], key[2], Param::Int(NowSeconds())})
+    MDX_RETURN_IF_ERROR(conn_
+                            ->Query("INSERT INTO models (name, version, settings, created_at) VALUES ($1, $2, $3, $4) "
+                                    "ON CONFLICT (name, version, settings) DO NOTHING",
+                                    {key[0], key[1], key[2], Param::Int(NowSeconds())})
                             .status());
     auto found = conn_->QueryInt("SELECT id FROM models WHERE name = $1 AND version = $2 AND settings = $3", key);
     if (!found.ok()) return found.status();
@@ -155,9 +156,9 @@ Result<std::vector<MediaRow>> PostgresCatalog::LoadFileIndex() {
 
 Result<std::vector<MediaRow>> PostgresCatalog::FindGoneByHash(const std::string& content_hash) {
   if (content_hash.empty()) return std::vector<MediaRow>();  // "" means "not hashed yet": never a match
-  return MediaRows(*conn_,
-                   std::string("SELECT ") + kMediaColumns + " FROM media WHERE gone = 1 AND content_hash = $1 ORDER BY id",
-                   {Param::Text(content_hash)});
+  return MediaRows(
+      *conn_, std::string("SELECT ") + kMediaColumns + " FROM media WHERE gone = 1 AND content_hash = $1 ORDER BY id",
+      {Param::Text(content_hash)});
 }
 
 Status PostgresCatalog::ApplyScan(const ScanChanges& changes) {
@@ -208,11 +209,12 @@ Status PostgresCatalog::ApplyScan(const ScanChanges& changes) {
         params.push_back(Param::Int(file.mtime_ns));
         params.push_back(Param::Text(KindText(file.kind)));
       }
-      sql += " ON CONFLICT (path) DO UPDATE SET "
-             "content_hash = CASE WHEN media.size = excluded.size AND media.mtime_ns = excluded.mtime_ns "
-             "THEN media.content_hash ELSE '' END, "
-             "size = excluded.size, mtime_ns = excluded.mtime_ns, kind = excluded.kind, gone = 0, "
-             "last_seen = excluded.last_seen";
+      sql +=
+          " ON CONFLICT (path) DO UPDATE SET "
+          "content_hash = CASE WHEN media.size = excluded.size AND media.mtime_ns = excluded.mtime_ns "
+          "THEN media.content_hash ELSE '' END, "
+          "size = excluded.size, mtime_ns = excluded.mtime_ns, kind = excluded.kind, gone = 0, "
+          "last_seen = excluded.last_seen";
       MDX_RETURN_IF_ERROR(conn_->Query(sql, params).status());
     }
     for (const auto& [id, file] : changes.changed) {
@@ -418,9 +420,10 @@ Result<std::vector<ExportRow>> PostgresCatalog::ExportAll(int64_t model_id) {
         rows.push_back(std::move(row));
       }
     }
-    auto r = conn_->Query(std::string("SELECT d.media_id, ") + kDetectionColumns +
-                              " FROM detections d WHERE d.model_id = $1 ORDER BY d.media_id, d.time_s, d.score DESC, d.id",
-                          {Param::Int(*model)});
+    auto r =
+        conn_->Query(std::string("SELECT d.media_id, ") + kDetectionColumns +
+                         " FROM detections d WHERE d.model_id = $1 ORDER BY d.media_id, d.time_s, d.score DESC, d.id",
+                     {Param::Int(*model)});
     if (!r.ok()) return r.status();
     for (int i = 0; i < r->rows(); ++i) {
       auto it = index.find(r->Int(i, 0));
