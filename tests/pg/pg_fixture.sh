@@ -57,9 +57,16 @@ start() {
   if [ "$(id -u)" -eq 0 ]; then
     id postgres >/dev/null 2>&1 || die "running as root but there is no 'postgres' OS user to run the server as (install Debian's postgresql)"
     chown postgres: "$state"
-    # The server user must be able to reach STATE_DIR through its parents.
-    local d=$state
-    while d=$(dirname "$d"); [ "$d" != / ]; do chmod o+x "$d" 2>/dev/null || true; done
+    # The server user must be able to reach STATE_DIR through its parents: grant search (x, not
+    # read) only on those it cannot pass, and say so.
+    local d
+    d=$(cd "$state" && pwd)
+    while d=$(dirname "$d"); [ "$d" != / ]; do
+      if ! as_owner test -x "$d"; then
+        chmod o+x "$d" || die "the postgres user cannot reach $state through $d (chmod o+x refused)"
+        echo "pg_fixture.sh: chmod o+x $d (so the postgres user can reach $state)" >&2
+      fi
+    done
   fi
   as_owner "$bindir/initdb" -D "$state/data" -U postgres -A trust --no-locale -E UTF8 --no-sync \
     >"$state/initdb.log" 2>&1 || { cat "$state/initdb.log" >&2; die "initdb failed (log above)"; }
