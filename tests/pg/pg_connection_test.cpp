@@ -122,5 +122,25 @@ TEST_F(PgConnectionTest, AdvisoryLocksExcludeOtherSessions) {
   conn_.reset();  // dropping a session drops its locks
 }
 
+TEST_F(PgConnectionTest, ALostConnectionIsAnIoErrorAndRollsBack) {
+  ASSERT_OK(conn_->Exec("CREATE TABLE t (v INT)"));
+  auto pid = conn_->QueryInt("SELECT pg_backend_pid()");
+  ASSERT_OK(pid);
+  auto killer = Connection::Connect(url_);
+  ASSERT_OK(killer);
+  {
+    Transaction tx(*conn_);
+    ASSERT_OK(tx.Begin());
+    ASSERT_OK(conn_->Exec("INSERT INTO t VALUES (1)"));
+    ASSERT_OK((*killer)->Query("SELECT pg_terminate_backend($1)", {Param::Int(*pid)}));
+    Status lost = conn_->Exec("INSERT INTO t VALUES (2)");
+    EXPECT_EQ(lost.code(), StatusCode::kIOError) << lost.ToString();
+    EXPECT_NE(lost.message().find("lost the connection"), std::string::npos) << lost.ToString();
+    EXPECT_FALSE(conn_->alive());
+    EXPECT_FALSE(tx.Commit().ok());
+  }
+  EXPECT_EQ(*(*killer)->QueryInt("SELECT COUNT(*) FROM t"), 0) << "the server rolled the transaction back";
+}
+
 }  // namespace
 }  // namespace mediadex::catalog::postgres
