@@ -2,7 +2,8 @@
 # End to end on PostgreSQL (label pg): `index` the sample photos into a fresh PostgreSQL database
 # and into an SQLite file, then `export --format json` both: the same files with the same
 # detections (as a multiset). search, status and errors must work unchanged on the URL, and a
-# second `index` while one holds the catalog is refused naming the first.
+# second `index` while one holds the catalog is refused naming the first. First, 8 processes
+# race the migrations of an empty database.
 #
 #   pg_index_e2e.sh MEDIADEX_BINARY SAMPLES_DIR MODEL_JSON     (MEDIADEX_TEST_PG_URL[_FILE] set)
 set -euo pipefail
@@ -24,6 +25,16 @@ psql -q "$server" -c "CREATE DATABASE $db" >/dev/null
 url=${server%/*}/$db
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"; psql -q "$server" -c "DROP DATABASE IF EXISTS $db" >/dev/null 2>&1 || true' EXIT
+
+# 8 processes opening an empty database at once: the migrations run once, every one succeeds.
+race="${db}_race"
+psql -q "$server" -c "CREATE DATABASE $race" >/dev/null
+pids=()
+for i in $(seq 8); do "$bin" status --catalog "${server%/*}/$race" >"$tmp/race$i.txt" 2>&1 & pids+=($!); done
+for i in "${!pids[@]}"; do wait "${pids[$i]}" || fail "opener $((i + 1)) of 8 failed: $(cat "$tmp/race$((i + 1)).txt")"; done
+[ "$(psql -tA "${server%/*}/$race" -c "SELECT COUNT(*) || ':' || MAX(version) FROM mediadex_schema")" = "1:1" ] ||
+  fail "mediadex_schema after the race: $(psql -tA "${server%/*}/$race" -c "TABLE mediadex_schema")"
+psql -q "$server" -c "DROP DATABASE $race" >/dev/null
 
 common=(--device cpu --model "$model" --concurrency 2)
 "$bin" index "$samples" --quiet --catalog "$tmp/lib.db" "${common[@]}" || fail "index into SQLite"
