@@ -70,18 +70,25 @@ constexpr const char* kCurrent = "a.size = m.size AND a.mtime_ns = m.mtime_ns";
 constexpr const char* kWrite = "BEGIN";
 constexpr const char* kRead = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
-// Runs `body` between `begin` and COMMIT; any error (or exception) rolls all of it back.
+// Runs `body` between `begin` and COMMIT; any error (or exception) rolls all of it back. A
+// deadlock or serialization failure (two writers on the same rows, e.g. two `--enqueue` scans)
+// rolls back and runs the whole transaction again, up to 3 times, as SQLite's busy timeout
+// waits; after that it is Busy.
 Status InTransaction(Connection& conn, const char* begin, const std::function<Status()>& body) {
-  Transaction tx(conn);
-  MDX_RETURN_IF_ERROR(tx.Begin(begin));
+  constexpr int kAttempts = 3;
   Status status;
-  try {
-    status = body();
-  } catch (const std::exception& e) {
-    status = IOError(conn.name() + ": " + e.what());
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    Transaction tx(conn);
+    MDX_RETURN_IF_ERROR(tx.Begin(begin));
+    try {
+      status = body();
+    } catch (const std::exception& e) {
+      status = IOError(conn.name() + ": " + e.what());
+    }
+    if (status.ok()) status = tx.Commit();
+    if (status.ok() || !IsRetryableSqlState(conn.last_sqlstate())) return status;
   }
-  if (!status.ok()) return status;  // tx rolls back
-  return tx.Commit();
+  return status;
 }
 
 // 0 = the model of the latest run, else the latest registered model, else 0 (nothing analysed).
