@@ -30,11 +30,13 @@ install_debian() {
     libavformat-dev libavcodec-dev libswscale-dev libavutil-dev   # video frames (FFmpeg)
     nlohmann-json3-dev libcli11-dev libspdlog-dev libxxhash-dev libsqlite3-dev
     libboost1.81-dev                          # serve: Boost.Beast + Asio (header-only)
+    libpq-dev                                 # PostgreSQL catalogs (libpq, the C client)
   )
   # npm fetches the model (`npm pack`); node runs tests/server. Keep a Node.js that is already there.
   command -v npm >/dev/null || packages+=(nodejs npm)
   if [ "$WITH_TESTS" = ON ]; then
-    packages+=(libgtest-dev libgmock-dev python3-torch clang libclang-rt-14-dev clang-format imagemagick)
+    packages+=(libgtest-dev libgmock-dev python3-torch clang libclang-rt-14-dev clang-format imagemagick
+              postgresql)   # the server the `pg` tests start (tests/pg/pg_fixture.sh)
   fi
   local missing=()
   for p in "${packages[@]}"; do
@@ -51,10 +53,12 @@ install_macos() {
   command -v brew >/dev/null || { echo "setup.sh: Homebrew is required on macOS (https://brew.sh)" >&2; exit 1; }
   # Homebrew's pytorch carries LibTorch with Metal (MPS) support.
   local formulae=(cmake ninja pkg-config ccache pytorch jpeg-turbo libpng webp libexif libheif libtiff giflib ffmpeg
-                  nlohmann-json cli11 spdlog xxhash sqlite node boost)
-  [ "$WITH_TESTS" = ON ] && formulae+=(googletest)
+                  nlohmann-json cli11 spdlog xxhash sqlite libpq node boost)
+  [ "$WITH_TESTS" = ON ] && formulae+=(googletest postgresql@15)
   brew install "${formulae[@]}"
   CMAKE_EXTRA+=("-DCMAKE_PREFIX_PATH=$(brew --prefix pytorch);$(brew --prefix jpeg-turbo)")
+  # libpq is keg-only (not linked into the prefix): point pkg-config at it.
+  export PKG_CONFIG_PATH="$(brew --prefix libpq)/lib/pkgconfig${PKG_CONFIG_PATH:+:$PKG_CONFIG_PATH}"
 }
 
 CMAKE_EXTRA=()

@@ -10,7 +10,7 @@
 //   (*catalog)->CommitBatch(model_id, run_id, results);          // ONE transaction per batch
 //
 // Thread safety: a Catalog object is used by one thread at a time (the indexer's writer);
-// other processes (search, the server) may read the same file while it writes (WAL).
+// other processes (search, the server) may read the same file (or database) while it writes.
 // Every write method is one transaction: all of it lands or none of it does.
 #ifndef MEDIADEX_CATALOG_CATALOG_H_
 #define MEDIADEX_CATALOG_CATALOG_H_
@@ -248,9 +248,11 @@ class Catalog {
   virtual Result<ErrorPage> ErrorsPage(int64_t model_id, int limit, const std::string& cursor);
 };
 
-// Opens (creating and migrating as needed) the SQLite catalog at `path`. A file that is not a
-// mediadex catalog, or a damaged one, is a Corrupt error naming the file; it is never
-// overwritten. A newer schema than this build knows is Unsupported.
+// Opens (creating and migrating as needed) the catalog `path` names: a postgres:// or
+// postgresql:// URL is a PostgreSQL database (postgres/), anything else an SQLite file (an
+// optional "sqlite:" prefix is removed). A file or database that is not a mediadex catalog, or a
+// damaged file, is a Corrupt error naming it; it is never overwritten. A newer schema than this
+// build knows is Unsupported. Messages never show a URL's password.
 Result<std::unique_ptr<Catalog>> OpenCatalog(const std::string& path);
 
 }  // namespace mediadex::catalog

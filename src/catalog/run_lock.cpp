@@ -7,9 +7,17 @@
 #include <cerrno>
 #include <cstring>
 
+#include "catalog/postgres/pg_connection.h"
+#include "catalog/postgres/pg_run_lock.h"
+
 namespace mediadex::catalog {
 
 Result<RunLock> RunLock::Acquire(const std::string& catalog_path) {
+  if (postgres::IsPostgresUrl(catalog_path)) {
+    auto held = postgres::AcquireRunLock(catalog_path);
+    if (!held.ok()) return held.status();
+    return RunLock(std::move(held).value());
+  }
   const std::string path = LockPath(catalog_path);
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) return IOError(path + ": cannot create the catalog's run lock: " + std::strerror(errno));

@@ -6,15 +6,12 @@
 #include <ctime>
 #include <filesystem>
 
+#include "catalog/postgres/pg_connection.h"
 #include "core/text.h"
 
 namespace mediadex::cli {
 namespace fs = std::filesystem;
 namespace {
-
-bool IsPostgresUrl(const std::string& s) {
-  return s.rfind("postgres://", 0) == 0 || s.rfind("postgresql://", 0) == 0;
-}
 
 double Round(double v, double scale) { return std::round(v * scale) / scale; }
 
@@ -30,17 +27,19 @@ std::string DefaultCatalogPath() {
   return "mediadex-catalog.db";
 }
 
+using catalog::postgres::IsPostgresUrl;
+
 std::string CatalogPathFromConfig(const Config& config) {
   std::string setting = config.Get("catalog");
   if (setting.empty()) return DefaultCatalogPath();
+  if (IsPostgresUrl(setting)) return catalog::postgres::RedactUrl(setting);
   if (setting.rfind("sqlite:", 0) == 0) setting = setting.substr(7);
   return setting;
 }
 
 Result<std::unique_ptr<catalog::Catalog>> OpenCatalogFromConfig(const Config& config, bool create) {
-  if (IsPostgresUrl(config.Get("catalog"))) {
-    return Unsupported("PostgreSQL catalogs are not in this build yet (see `mediadex worker`)");
-  }
+  // A PostgreSQL database is created by its administrator; the schema is ours to migrate.
+  if (IsPostgresUrl(config.Get("catalog"))) return catalog::OpenCatalog(config.Get("catalog"));
   const std::string path = CatalogPathFromConfig(config);
   std::error_code ec;
   if (create) {
@@ -56,8 +55,8 @@ Result<std::unique_ptr<catalog::Catalog>> OpenCatalogFromConfig(const Config& co
 }
 
 Result<std::optional<catalog::RunLock>> LockCatalogForRun(const Config& config) {
-  if (IsPostgresUrl(config.Get("catalog"))) return std::optional<catalog::RunLock>();
-  auto lock = catalog::RunLock::Acquire(CatalogPathFromConfig(config));
+  const std::string setting = config.Get("catalog");
+  auto lock = catalog::RunLock::Acquire(IsPostgresUrl(setting) ? setting : CatalogPathFromConfig(config));
   if (!lock.ok()) return lock.status();
   return std::optional<catalog::RunLock>(std::move(lock).value());
 }

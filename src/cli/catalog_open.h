@@ -24,15 +24,17 @@ std::string DefaultCatalogPath();
 // The catalog named by the "catalog" setting (empty = DefaultCatalogPath()).
 //   create = true (index): creates the folder and the file as needed.
 //   create = false (queries): a missing file is NotFound "<path>: no catalog yet — run ...".
-// A postgres:// or postgresql:// URL is Unsupported in this build.
+// A postgres:// or postgresql:// URL opens that PostgreSQL database (migrating its schema); the
+// database itself must exist.
 Result<std::unique_ptr<catalog::Catalog>> OpenCatalogFromConfig(const Config& config, bool create);
 
-// For `index`: holds the SQLite catalog's run lock (catalog/run_lock.h) for as long as the
-// returned value lives; Busy naming the other run when one holds it. Nothing for PostgreSQL.
+// For `index`: holds the catalog's run lock (catalog/run_lock.h: an flock beside an SQLite file,
+// an advisory lock on a PostgreSQL catalog) for as long as the returned value lives; Busy
+// naming the other run when one holds it.
 Result<std::optional<catalog::RunLock>> LockCatalogForRun(const Config& config);
 
 // The catalog file the "catalog" setting names (the default path when empty; "sqlite:" prefix
-// removed). For messages.
+// removed), or its PostgreSQL URL with the password shown as "***". For messages.
 std::string CatalogPathFromConfig(const Config& config);
 
 // {"label", "class", "score", "box": [x1, y1, x2, y2]} plus "time" (seconds) for video frames.

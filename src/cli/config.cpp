@@ -2,6 +2,7 @@
 // (flag > env > config file > default).
 #include <cstdio>
 
+#include "catalog/postgres/pg_connection.h"
 #include "cli/commands.h"
 #include "cli/common.h"
 
@@ -22,6 +23,7 @@ int RunConfig(const SettingsFlags& settings) {
     const ConfigValue& v = config->Entry(k.key);
     std::string value = v.value;
     if (std::string(k.key) == "model" && value.empty()) value = "(bundled) " + DefaultModelPath();
+    if (std::string(k.key) == "catalog") value = catalog::postgres::RedactUrl(value);  // no password on screen
     std::printf("%-16s %-28s %-8s %s\n", k.key, value.c_str(), ConfigSourceName(v.source), v.origin.c_str());
   }
   return kExitOk;

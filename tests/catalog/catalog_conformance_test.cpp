@@ -1,5 +1,7 @@
 // The behaviour every Catalog backend must show (catalog.h), as one suite parameterised over a
-// factory. SQLite runs it here; a PostgreSQL backend adds its factory to kBackends below.
+// factory. This file builds twice: into catalog_test (SQLite, label unit) and, with
+// MEDIADEX_CONFORMANCE_POSTGRES, into catalog_pg_test (PostgreSQL, label pg, against the
+// tests/pg fixture's server: each test its own fresh database).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +11,9 @@
 #include "catalog/catalog.h"
 #include "catalog_test_util.h"
 #include "testutil.h"
+#ifdef MEDIADEX_CONFORMANCE_POSTGRES
+#include "pg_test_util.h"
+#endif
 
 namespace mediadex::catalog {
 namespace {
@@ -29,9 +34,26 @@ struct Backend {
 // gtest prints parameters in test names and failures; a name reads better than bytes.
 void PrintTo(const Backend& backend, std::ostream* os) { *os << backend.name; }
 
+#ifdef MEDIADEX_CONFORMANCE_POSTGRES
+// A fresh database per test directory, its URL kept in the directory so Reopen() finds it.
+Result<std::unique_ptr<Catalog>> OpenPostgres(const std::string& dir) {
+  const std::string file = dir + "/pg_url";
+  std::string url = testing::ReadBytes(file);
+  if (url.empty()) {
+    MDX_RETURN_IF_ERROR(pgtest::FreshDatabase("conformance", &url));
+    testing::WriteBytes(file, url);
+  }
+  return OpenCatalog(url);
+}
+
+const Backend kBackends[] = {
+    {"Postgres", OpenPostgres},
+};
+#else
 const Backend kBackends[] = {
     {"Sqlite", [](const std::string& dir) { return OpenCatalog(dir + "/catalog.db"); }},
 };
+#endif
 
 class CatalogConformanceTest : public ::testing::TestWithParam<Backend> {
  protected:

@@ -335,16 +335,19 @@ TEST_F(QueryTest, ErrorsListsEachFailedFileWithItsReason) {
   EXPECT_EQ(lines[0]["error"], "Corrupt: truncated JPEG data");
 }
 
-TEST_F(QueryTest, MissingCatalogAndPostgresUrlAreClearErrors) {
+TEST_F(QueryTest, MissingCatalogAndUnreachablePostgresAreClearErrors) {
   const fs::path data = dir_ / "xdg-data";
   CommandRun run = Mediadex("status", false, "XDG_DATA_HOME=" + ShellQuote(data.string()));
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_NE(run.err.find((data / "mediadex" / "catalog.db").string() + ": no catalog yet"), std::string::npos)
       << run.err;
   EXPECT_FALSE(fs::exists(data / "mediadex" / "catalog.db"));  // a query never creates one
-  run = Mediadex("search dog --catalog postgres://db.example/mediadex", false);
+  // A PostgreSQL URL goes to that server (none listens on port 1); its password is never shown.
+  run = Mediadex("search dog --catalog 'postgres://mdx:hunter2@127.0.0.1:1/mediadex?connect_timeout=2'", false);
   EXPECT_EQ(run.exit_code, 2);
-  EXPECT_NE(run.err.find("PostgreSQL catalogs are not in this build yet"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("postgres://mdx:***@127.0.0.1:1/mediadex"), std::string::npos) << run.err;
+  EXPECT_NE(run.err.find("cannot connect to PostgreSQL"), std::string::npos) << run.err;
+  EXPECT_EQ(run.err.find("hunter2"), std::string::npos) << run.err;
   // The catalog setting also comes from the environment.
   run = Mediadex("errors", false, "MEDIADEX_CATALOG=" + ShellQuote(db_path_));
   EXPECT_EQ(run.exit_code, 0) << run.err;
