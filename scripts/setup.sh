@@ -33,7 +33,8 @@ install_debian() {
   # npm only fetches the model (`npm pack`); keep a Node.js that is already there.
   command -v npm >/dev/null || packages+=(nodejs npm)
   if [ "$WITH_TESTS" = ON ]; then
-    packages+=(libgtest-dev libgmock-dev python3-torch clang libclang-rt-14-dev clang-format imagemagick)
+    packages+=(libgtest-dev libgmock-dev python3-torch clang libclang-rt-14-dev clang-format imagemagick
+                  python3-numpy python3-pil)  # bench/accuracy: the mAP evaluator and the mosaic generator
   fi
   local missing=()
   for p in "${packages[@]}"; do
