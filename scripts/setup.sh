@@ -36,7 +36,8 @@ install_debian() {
   command -v npm >/dev/null || packages+=(nodejs npm)
   if [ "$WITH_TESTS" = ON ]; then
     packages+=(libgtest-dev libgmock-dev python3-torch clang libclang-rt-14-dev clang-format imagemagick
-              postgresql)   # the server the `pg` tests start (tests/pg/pg_fixture.sh)
+              postgresql    # the server the `pg` tests start (tests/pg/pg_fixture.sh)
+              python3-numpy python3-pil)  # bench/accuracy: the mAP evaluator and the mosaic generator
   fi
   local missing=()
   for p in "${packages[@]}"; do

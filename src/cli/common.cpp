@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <thread>
 
+#include "model/tiled_detector.h"
+
 namespace mediadex::cli {
 namespace fs = std::filesystem;
 
@@ -40,7 +42,7 @@ Result<Config> SettingsFlags::Resolve() const {
 
 const std::vector<std::string>& EngineKeys() {
   static const std::vector<std::string> kKeys = {"device", "metal_env", "threads", "precision", "model",
-                                                 "min_score", "iou", "max_detections"};
+                                                 "min_score", "iou", "max_detections", "tiles"};
   return kKeys;
 }
 
@@ -66,6 +68,9 @@ Result<EngineOptions> EngineOptionsFrom(const Config& config) {
   o.detect.score_min = static_cast<float>(*min_score);
   o.detect.nms_iou = static_cast<float>(*iou);
   o.detect.max_detections = static_cast<int>(*max_detections);
+  auto tiles = model::ParseTileSpec(config.Get("tiles"));
+  if (!tiles.ok()) return tiles.status();
+  o.tiles = *tiles;
   o.model_path = config.Get("model").empty() ? DefaultModelPath() : config.Get("model");
   return o;
 }
@@ -121,11 +126,10 @@ Result<std::unique_ptr<model::Detector>> LoadModel(const EngineOptions& options,
   spec.precision = *precision;
   const auto start = std::chrono::steady_clock::now();
   auto detector = model::LoadDetector(spec, device);
-  if (detector.ok()) {
-    spdlog::debug("model {} loaded on {} in {:.2f} s", spec.path, device.name,
-                  std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  }
-  return detector;
+  if (!detector.ok()) return detector.status();
+  spdlog::debug("model {} loaded on {} in {:.2f} s", spec.path, device.name,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return model::WithTiles(std::move(detector).value(), options.tiles);
 }
 
 void PrintError(const std::string& message) {

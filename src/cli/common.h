@@ -14,6 +14,7 @@
 #include "core/status.h"
 #include "engine/device.h"
 #include "model/detector.h"
+#include "model/tiling.h"
 
 namespace mediadex::cli {
 
@@ -46,6 +47,7 @@ struct EngineOptions {
   std::string precision = "auto";  // resolved against the device in LoadModel
   std::string model_path;       // resolved: the flag/env/file value or the bundled model
   model::DetectOptions detect;
+  model::TileSpec tiles;  // --tiles: LoadModel wraps the detector (model/tiled_detector.h)
 };
 Result<EngineOptions> EngineOptionsFrom(const Config& config);
 
@@ -65,6 +67,7 @@ Result<engine::DeviceChoice> SetUpDevice(const EngineOptions& options, int decod
 // every core beside a CUDA GPU, which only decoding keeps fed (with nvJPEG the CPU decoders
 // yield to its feeders), and elsewhere the original app's 3, which leaves the cores to inference.
 int DecodeWorkers(int64_t configured, const engine::DeviceInfo& device);
+// Loads the model and, unless options.tiles is off, wraps it in the tiling detector.
 Result<std::unique_ptr<model::Detector>> LoadModel(const EngineOptions& options,
                                                    const engine::DeviceInfo& device);
 

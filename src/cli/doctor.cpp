@@ -76,6 +76,8 @@ int RunDoctor(const SettingsFlags& settings) {
   Row("why", choice->reason);
   Row("threads", "intra-op " + std::to_string(engine::CpuThreads()) + ", cores " +
                      std::to_string(std::thread::hardware_concurrency()));
+  Row("tiles", options.tiles.off() ? std::string("off (one pass per photo)")
+                                   : options.tiles.ToString() + " (tiles + the whole image for photos much larger than the input)");
 
   auto matmul = engine::TimeMatmul(choice->device, 2048);
   if (!matmul.ok()) {

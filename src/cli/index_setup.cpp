@@ -77,7 +77,7 @@ Result<IndexSetup> SetUpIndex(const IndexSettings& s) {
     options.decode.target_height = first.info().decode_height;
   }
   options.detect = s.engine.detect;
-  options.settings = pipeline::ResultSettings(s.engine.detect, s.preprocess);
+  options.settings = pipeline::ResultSettings(s.engine.detect, s.preprocess, s.engine.tiles.ToString());
   options.batch_size = s.batch_size;
   options.concurrency = DecodeWorkers(s.concurrency, choice->device);
   options.jpeg_decode = s.jpeg_decode;

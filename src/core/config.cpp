@@ -46,6 +46,7 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"min_score", "0.2", "drop detections scoring below this (0..1)"},
       {"iou", "0.4", "NMS: a box overlapping a better one by more than this IoU is dropped"},
       {"max_detections", "10", "detections kept per photo (per video frame)"},
+      {"tiles", "off", "off | auto | RxC: also detect in overlapping tiles of photos much larger than the model input (small objects in 12 MP photos); auto: 2-3 input sides a tile, at most 3x3 + the whole image"},
       {"preprocess", "fast", "fast: JPEGs decoded at the DCT scale nearest 2x the model input; exact: full decode"},
       {"decode", "auto", "where JPEGs are decoded: cpu | gpu (nvJPEG on the CUDA devices) | auto (both at once on CUDA, else cpu)"},
       {"nvjpeg_workers", "1", "nvJPEG workers per GPU with decode gpu|auto: the GPU's JPEG decoder serves one at a time, while feeders read and check the next files"},

@@ -12,6 +12,15 @@ namespace mediadex {
 // a photo's pixels decoded into GPU memory, and a photo already turned into a model's input.
 struct DevicePixels;
 struct PreparedInput;
+struct RgbImage;
+
+// A crop of a photo for tiled detection (model/tiled_detector.h): the crop as an image of its
+// own (pixels, or its prepared input) and where its top-left lies in the photo's full-size pixels.
+struct ImageTile {
+  float x = 0;
+  float y = 0;
+  std::shared_ptr<RgbImage> image;
+};
 
 // 8-bit RGB, row-major HWC, no padding: pixels.size() == width * height * 3.
 // EXIF orientation has already been applied, so (0,0) is the top-left as a person sees it.
@@ -29,6 +38,9 @@ struct RgbImage {
   // Set by model::Detector::Prepare, which then drops the pixels: the detector's input, made
   // on a decode thread so the detector's own thread only batches and runs the network.
   std::shared_ptr<const PreparedInput> prepared;
+  // Set by a tiling detector's Prepare: the tiles cut from these pixels before they were
+  // dropped, each prepared, so the photo is decoded once and its tiles batch with other photos.
+  std::vector<ImageTile> tiles;
 
   // Which of the three an image is: readers ask this instead of testing the fields.
   enum class Form { kHostPixels, kDevicePixels, kPrepared };

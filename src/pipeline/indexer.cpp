@@ -31,11 +31,12 @@ Result<JpegDecode> ParseJpegDecode(const std::string& name) {
   return InvalidArgument("decode must be cpu, gpu or auto, not '" + name + "'");
 }
 
-std::string ResultSettings(const model::DetectOptions& detect, const std::string& preprocess) {
+std::string ResultSettings(const model::DetectOptions& detect, const std::string& preprocess,
+                           const std::string& tiles) {
   char settings[160];
   std::snprintf(settings, sizeof(settings), "score_min=%g;iou=%g;max=%d;preprocess=%s", detect.score_min,
                 detect.nms_iou, detect.max_detections, preprocess.c_str());
-  return settings;
+  return tiles == "off" ? std::string(settings) : std::string(settings) + ";tiles=" + tiles;
 }
 
 Result<IndexSummary> RunIndex(const model::Detector& detector, catalog::Catalog& catalog, const IndexOptions& options) {

@@ -77,7 +77,10 @@ struct IndexSummary {
 
 // The part of IndexOptions::settings that changes results: results computed with other values
 // are kept apart, and files are analysed again for the new ones.
-std::string ResultSettings(const model::DetectOptions& detect, const std::string& preprocess);
+// `tiles` (model::TileSpec::ToString) joins them unless it is "off", so results from before
+// tiling existed keep their key.
+std::string ResultSettings(const model::DetectOptions& detect, const std::string& preprocess,
+                           const std::string& tiles = "off");
 
 // Scans options.roots, reconciles with the catalog (new, changed, moved, gone files), then
 // analyses every present file that has no current result for this detector and settings.
