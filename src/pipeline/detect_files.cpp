@@ -73,7 +73,8 @@ void DecodeOne(const model::Detector& detector, const media::DecodeOptions& opti
   }
   Status prepared = detector.Prepare(&*d->image);
   if (prepared.ok()) prepared = detector.Upload({&*d->image});
-  const uint64_t held = d->image->form() == RgbImage::Form::kPrepared ? detector.footprint().host_input_bytes : d->image->pixels.size();
+  const uint64_t held =
+      d->image->form() == RgbImage::Form::kPrepared ? detector.footprint().host_input_bytes : d->image->pixels.size();
   if (prepared.ok() && held > scratch && !memory.TryAcquire(held - scratch)) {
     prepared = InvalidArgument("the prepared image (" + FormatBytes(held) + ") does not fit --max-memory");
   }

@@ -52,7 +52,8 @@ WorkItem ItemFor(const catalog::MediaRow& row) {
 void PrepareOnHost(RunContext& run, WorkItem* item, const model::Detector& detector) {
   const Status prepared = detector.Prepare(&*item->image);
   if (!prepared.ok()) return item->Fail(prepared);
-  const uint64_t held = item->image->form() == RgbImage::Form::kPrepared ? run.footprint.host_input_bytes : item->image->pixels.size();
+  const uint64_t held =
+      item->image->form() == RgbImage::Form::kPrepared ? run.footprint.host_input_bytes : item->image->pixels.size();
   const uint64_t leased = item->host_memory.bytes();
   if (held <= leased) return item->host_memory.ShrinkTo(held);
   auto more = run.budget.Acquire(held - leased, leased);
