@@ -36,6 +36,11 @@ packages=(
   nlohmann-json3-dev libcli11-dev
   libxxhash-dev libxxhash0
   libsqlite3-dev libsqlite3-0
+  # libpq (postgresql:// catalogs) and what it links: Ubuntu 24.04 has newer builds of most of
+  # these (gpu-build.sh then uses the system's), but not OpenLDAP 2.5's soname.
+  libpq-dev libpq5 libssl3 libldap-2.5-0 libsasl2-2 libsasl2-modules-db libdb5.3
+  libgssapi-krb5-2 libkrb5-3 libk5crypto3 libkrb5support0 libcom-err2 libkeyutils1
+  libgnutls30 libnettle8 libhogweed6 libgmp10 libidn2-0 libunistring2 libtasn1-6 libp11-kit0 libffi8
   libgtest-dev libgmock-dev
   pkgconf pkgconf-bin libpkgconf3   # in case the target has no pkg-config
 )
@@ -51,6 +56,31 @@ echo "==> apt-get download (${#packages[@]} packages)"
 (cd "$DEPS/debs" && apt-get download "${packages[@]}" >/dev/null 2>"../download.log") ||
   { cat "$DEPS/download.log" >&2; echo "gpu-deps.sh: apt-get download failed (apt-get update?)" >&2; exit 1; }
 for deb in "$DEPS"/debs/*.deb; do dpkg -x "$deb" "$ROOT"; done
+
+# Boost (the server's Beast/Asio, header-only): the whole of libboost1.81-dev is 180 MB of
+# headers, so only those our sources include travel (as C++17 and C++20 see them), plus
+# boost/config (chosen by compiler) and the CMake package files.
+echo "==> Boost headers"
+BOOST=$DEPS/boost
+(cd "$DEPS/debs" && apt-get download libboost1.81-dev >/dev/null 2>>"../download.log") ||
+  { cat "$DEPS/download.log" >&2; echo "gpu-deps.sh: apt-get download libboost1.81-dev failed" >&2; exit 1; }
+dpkg -x "$DEPS"/debs/libboost1.81-dev_*.deb "$BOOST"
+rm -f "$DEPS"/debs/libboost1.81-dev_*.deb
+boost_users=$(grep -l '#include <boost/' src/*/*.cpp src/*/*.h tests/*/*.cpp bench/*.cpp 2>/dev/null || true)
+{
+  for std in c++17 c++20; do
+    for f in $boost_users; do
+      g++ -std=$std -M -MG -isystem "$BOOST/usr/include" -Isrc "$f" 2>/dev/null
+    done
+  done | tr ' \\' '\n\n' | sed -n "s#^$BOOST/usr/include/##p"
+  (cd "$BOOST/usr/include" && find boost/config -type f)
+} | sort -u > "$DEPS/boost-headers.txt"
+[ -s "$DEPS/boost-headers.txt" ] || { echo "gpu-deps.sh: found no Boost headers to carry (g++?)" >&2; exit 1; }
+mkdir -p "$ROOT/usr/include" "$ROOT/usr/lib/x86_64-linux-gnu/cmake"
+tar -C "$BOOST/usr/include" -cf - -T "$DEPS/boost-headers.txt" | tar -C "$ROOT/usr/include" -xf -
+cp -r "$BOOST"/usr/lib/x86_64-linux-gnu/cmake/{Boost-1.81.0,boost_headers-1.81.0,BoostDetectToolset-1.81.0.cmake} \
+  "$ROOT/usr/lib/x86_64-linux-gnu/cmake/"
+rm -rf "$BOOST"
 ls "$DEPS/debs" > "$DEPS/packages.txt"
 rm -rf "$DEPS/debs"
 
@@ -66,6 +96,8 @@ done
 # .pc files (libtiff's Requires.private), never linked.
 rm -f "$LIB"/libz.so.1* "$LIB"/liblzma.* "$LIB"/libzstd.* "$LIB"/libzstd.a
 ln -sf libz.so.1 "$LIB/libz.so"
+# A few packages (libcom-err2, libkeyutils1) still ship their library under /lib.
+if [ -d "$ROOT/lib/x86_64-linux-gnu" ]; then cp -a "$ROOT"/lib/x86_64-linux-gnu/. "$LIB/"; fi
 rm -rf "$ROOT"/lib "$ROOT"/usr/lib/pkgconfig "$LIB"/cmake/zstd "$ROOT"/usr/share/aclocal "$ROOT"/usr/share/doc-base
 # .pc files name /usr: make them relative to their own folder so the bundle works from anywhere.
 for pc in "$LIB"/pkgconfig/*.pc; do
@@ -89,7 +121,7 @@ sort -u -o "$DEPS/sonames.txt" "$DEPS/sonames.txt"
 echo "WITH_HEIF=$WITH_HEIF" > "$DEPS/bundle.env"
 
 # Every library a carried library needs must be carried or be part of the target's base system.
-base='^(libc|libm|libdl|libpthread|librt|libgcc_s|libstdc\+\+|libz|liblzma|libzstd|ld-linux-x86-64)\.so'
+base='^(libc|libm|libdl|libpthread|librt|libresolv|libgcc_s|libstdc\+\+|libz|liblzma|libzstd|ld-linux-x86-64)\.so'
 missing=0
 for so in "$LIB"/*.so.* "$ROOT"/usr/bin/*; do
   [ -f "$so" ] && [ ! -L "$so" ] || continue
