@@ -13,6 +13,7 @@
 #include <functional>
 #include <unordered_map>
 
+#include "catalog/sqlite/gallery_index.h"
 #include "catalog/sqlite/schema.h"
 #include "catalog/sqlite/statement.h"
 
@@ -254,10 +255,12 @@ Status SqliteCatalog::ApplyScan(const ScanChanges& changes) {
   };
   const int64_t now = NowSeconds();
   return InTransaction(*conn_, kWrite, [&]() -> Status {
+    FolderSetter folders(*conn_);
     for (int64_t id : changes.gone) {
       MDX_STMT(update, "UPDATE media SET gone = 1 WHERE id = ?");
       MDX_RETURN_IF_ERROR(update.Bind(1, id).Run());
       if (sqlite3_changes(conn_->db()) == 0) return missing(id, "gone");
+      MDX_RETURN_IF_ERROR(DropLabels(*conn_, id));
     }
     for (const auto& [id, new_path] : changes.moved) {
       {
@@ -269,6 +272,8 @@ Status SqliteCatalog::ApplyScan(const ScanChanges& changes) {
       MDX_STMT(update, "UPDATE media SET path = ?, gone = 0, last_seen = ? WHERE id = ?");
       MDX_RETURN_IF_ERROR(update.Bind(1, new_path).Bind(2, now).Bind(3, id).Run());
       if (sqlite3_changes(conn_->db()) == 0) return missing(id, "moved");
+      MDX_RETURN_IF_ERROR(folders.Set(id, new_path));
+      MDX_RETURN_IF_ERROR(RefreshLabels(*conn_, id, 0));  // back in the gallery, results and all
     }
     for (const FileStat& file : changes.added) {
       // A path we knew (gone, or re-added) comes back on the same row; the hash stays only when
@@ -279,10 +284,25 @@ Status SqliteCatalog::ApplyScan(const ScanChanges& changes) {
                "content_hash = CASE WHEN size = excluded.size AND mtime_ns = excluded.mtime_ns "
                "THEN content_hash ELSE '' END, "
                "size = excluded.size, mtime_ns = excluded.mtime_ns, kind = excluded.kind, gone = 0, "
-               "last_seen = excluded.last_seen");
-      MDX_RETURN_IF_ERROR(upsert.Bind(1, file.path).Bind(2, static_cast<int64_t>(file.size))
-                              .Bind(3, file.mtime_ns).Bind(4, std::string(KindText(file.kind)))
-                              .Bind(5, now).Run());
+               "last_seen = excluded.last_seen RETURNING id");
+      upsert.Bind(1, file.path)
+          .Bind(2, static_cast<int64_t>(file.size))
+          .Bind(3, file.mtime_ns)
+          .Bind(4, std::string(KindText(file.kind)))
+          .Bind(5, now);
+      Status step;
+      if (!upsert.Step(&step)) return step.ok() ? IOError(path + ": upsert of " + file.path + " gave no id") : step;
+      const int64_t id = upsert.Int(0);
+      while (upsert.Step(&step)) {
+      }
+      MDX_RETURN_IF_ERROR(step);
+      MDX_RETURN_IF_ERROR(folders.Set(id, file.path));
+      // A known file come back brings its results back to the gallery; a new one has none.
+      MDX_STMT(known, "SELECT EXISTS (SELECT 1 FROM detections WHERE media_id = ?)");
+      known.Bind(1, id);
+      if (!known.Step(&step))
+        return step.ok() ? IOError(path + ": cannot tell whether " + file.path + " is known") : step;
+      if (known.Int(0) != 0) MDX_RETURN_IF_ERROR(RefreshLabels(*conn_, id, 0));
     }
     for (const auto& [id, file] : changes.changed) {
       // New bytes: the old hash no longer describes them (and must not match a move).
@@ -292,6 +312,7 @@ Status SqliteCatalog::ApplyScan(const ScanChanges& changes) {
       MDX_RETURN_IF_ERROR(update.Bind(1, static_cast<int64_t>(file.size)).Bind(2, file.mtime_ns)
                               .Bind(3, std::string(KindText(file.kind))).Bind(4, now).Bind(5, id).Run());
       if (sqlite3_changes(conn_->db()) == 0) return missing(id, "changed");
+      MDX_RETURN_IF_ERROR(RefreshLabels(*conn_, id, 0));  // it may have been gone; old results still show
     }
     return Status::Ok();
   });
@@ -353,6 +374,7 @@ Status SqliteCatalog::CommitBatch(int64_t model_id, int64_t run_id, const std::v
           if (!s.ok()) return s.WithContext("media id " + std::to_string(r.media_id));
         }
       }
+      MDX_RETURN_IF_ERROR(RefreshLabels(*conn_, r.media_id, model_id));
       MDX_STMT(analysis,
                "INSERT INTO analyses (media_id, model_id, status, error, run_id, analysed_at, size, mtime_ns) "
                "SELECT ?1, ?2, ?3, ?4, ?5, ?6, size, mtime_ns FROM media WHERE id = ?1 "
