@@ -143,6 +143,26 @@ struct Row {
   double score = 0;
 };
 
+// The items of `ids`, in that order.
+Status FetchItems(Connection& conn, const Plan& p, const std::vector<int64_t>& ids, std::vector<Row>* rows) {
+  if (ids.empty()) return Status::Ok();
+  Query q;
+  q.Add("SELECT ").Add(kItemColumns).Add(" FROM media m");
+  q.Add(" LEFT JOIN analyses a ON a.media_id = m.id AND a.model_id = ?", p.model_id);
+  q.Add(" WHERE m.id IN (" + Placeholders(ids.size()) + ")");
+  for (int64_t id : ids) q.binds.push_back(id);
+  std::map<int64_t, MediaItem> items;
+  MDX_RETURN_IF_ERROR(ForEachRow(conn, q, [&](const Stmt& s) {
+    MediaItem item = ReadItem(s);
+    items.emplace(item.id, std::move(item));
+  }));
+  for (int64_t id : ids) {
+    auto it = items.find(id);
+    if (it != items.end()) rows->push_back({std::move(it->second), 0});
+  }
+  return Status::Ok();
+}
+
 Status DatePage(Connection& conn, const Plan& p, const MediaCursor& cursor, int want, std::vector<Row>* rows) {
   auto driver = ChooseDateDriver(conn, p);
   if (!driver.ok()) return driver.status();
@@ -151,9 +171,10 @@ Status DatePage(Connection& conn, const Plan& p, const MediaCursor& cursor, int 
   const char* access = " INDEXED BY media_capture";
   if (driver->driver == Driver::kFolders) access = " INDEXED BY media_folder";
   if (driver->driver == Driver::kLabels) access = " NOT INDEXED";  // rowid lookups of the label's files
+  // Ids first, items after: a gathered filter sorts a few thousand (time, id) pairs, not rows.
   Query q;
-  q.Add("SELECT ").Add(kItemColumns).Add(" FROM media m").Add(access);
-  q.Add(" LEFT JOIN analyses a ON a.media_id = m.id AND a.model_id = ?", p.model_id);
+  q.Add("SELECT m.id FROM media m").Add(access);
+  if (!p.status.empty()) q.Add(" LEFT JOIN analyses a ON a.media_id = m.id AND a.model_id = ?", p.model_id);
   q.Add(" WHERE m.gone = 0");
   if (driver->driver == Driver::kLabels) {
     const auto& group = p.groups[driver->group];
@@ -169,7 +190,9 @@ Status DatePage(Connection& conn, const Plan& p, const MediaCursor& cursor, int 
     q.Add(" OR m.id < ?)", cursor.id);
   }
   q.Add(" ORDER BY m.capture_time DESC, m.id DESC LIMIT ?", static_cast<int64_t>(want));
-  return ForEachRow(conn, q, [&](const Stmt& s) { rows->push_back({ReadItem(s), 0}); });
+  std::vector<int64_t> ids;
+  MDX_RETURN_IF_ERROR(ForEachRow(conn, q, [&](const Stmt& s) { ids.push_back(s.Int(0)); }));
+  return FetchItems(conn, p, ids, rows);
 }
 
 // One media_labels index walk, best score first, from the cursor on.
