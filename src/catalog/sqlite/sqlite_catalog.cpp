@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <cstring>
@@ -11,7 +12,10 @@
 #include <exception>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "catalog/sqlite/gallery_index.h"
 #include "catalog/sqlite/schema.h"
@@ -116,6 +120,39 @@ Status QuickCheck(Connection& conn) {
                  "); restore a backup, or move it away and index again");
 }
 
+// Files this process has quick_check'ed, by device, inode, size and mtime: the check reads the
+// whole file (1.2 s, 0.5 s of CPU on a 100,000-photo catalog), and the server opens a connection
+// per reader; later opens of the same unchanged file in this process trust the first answer.
+using FileKey = std::array<uint64_t, 4>;
+
+class CheckedFiles {
+ public:
+  static bool Key(const std::string& path, FileKey* key) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return false;
+    *key = {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
+            static_cast<uint64_t>(st.st_mtim.tv_sec) * 1000000000u + static_cast<uint64_t>(st.st_mtim.tv_nsec)};
+    return true;
+  }
+  bool Contains(const FileKey& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::find(keys_.begin(), keys_.end(), key) != keys_.end();
+  }
+  void Add(const FileKey& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (std::find(keys_.begin(), keys_.end(), key) == keys_.end()) keys_.push_back(key);
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<FileKey> keys_;
+};
+
+CheckedFiles& Checked() {
+  static CheckedFiles* files = new CheckedFiles();  // never destroyed: used until exit
+  return *files;
+}
+
 }  // namespace
 
 SqliteCatalog::SqliteCatalog(std::unique_ptr<Connection> conn) : conn_(std::move(conn)) {}
@@ -130,7 +167,14 @@ Result<std::unique_ptr<SqliteCatalog>> SqliteCatalog::Open(const std::string& pa
   int64_t version = 0;
   // Read-only checks first: a foreign or newer file is refused before anything is written.
   MDX_RETURN_IF_ERROR(CheckCatalog(*conn, &version));
-  if (version > 0) MDX_RETURN_IF_ERROR(QuickCheck(*conn));
+  if (version > 0) {
+    FileKey key;
+    const bool known = CheckedFiles::Key(path, &key);
+    if (!known || !Checked().Contains(key)) {
+      MDX_RETURN_IF_ERROR(QuickCheck(*conn));
+      if (known) Checked().Add(key);
+    }
+  }
 
   // WAL lets readers in other processes read while we write. synchronous=NORMAL still keeps a
   // committed transaction across a process kill (it is in the WAL, in the OS page cache); on
