@@ -59,7 +59,7 @@ def main():
     db.execute("PRAGMA journal_mode = WAL")
     model_id = db.execute("SELECT model_id FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0]
     run_id = db.execute("SELECT id FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0]
-    for table in ("detections", "analyses", "media"):  # the seed photo: its temp dir is gone
+    for table in ("media_labels", "detections", "analyses", "media"):  # the seed photo: its temp dir is gone
         db.execute(f"DELETE FROM {table}")
     sizes = {p: os.stat(p) for p in photos}
     now = int(time.time())
@@ -92,6 +92,12 @@ def main():
                    "VALUES (?,?,?,?,?,?,?,?)", analyses)
     db.executemany("INSERT INTO detections (media_id, model_id, label, class_id, score, x1, y1, x2, y2, time_s) "
                    "VALUES (?,?,?,?,?,?,?,?,?,?)", detections)
+    # The gallery's derived tables (SQLite migration 3), as CommitBatch and ApplyScan keep them.
+    db.execute("INSERT INTO media_labels (media_id, model_id, label, best_score) SELECT media_id, model_id, label, "
+               "MAX(score) FROM detections GROUP BY media_id, model_id, label")
+    db.execute("INSERT OR IGNORE INTO folders (path) SELECT DISTINCT rtrim(path, replace(path, '/', '')) FROM media")
+    db.execute("UPDATE media SET folder_id = (SELECT f.id FROM folders f "
+               "WHERE f.path = rtrim(media.path, replace(media.path, '/', '')))")
     db.execute("UPDATE runs SET done = ?, finished_at = ? WHERE id = ?", (args.n, now, run_id))
     db.commit()
     db.execute("ANALYZE")

@@ -114,8 +114,14 @@ void Thumbnails::Get(const catalog::MediaItem& item, const ThumbSize& size, std:
 
 ThumbResult Thumbnails::Make(const catalog::MediaItem& item, const ThumbSize& size, const std::string& file) {
   media::DecodeOptions opts;
-  // The JPEG decoder picks the smallest DCT scale still at least this large.
-  opts.target_width = opts.target_height = size.longest_side;
+  // The JPEG decoder picks the smallest DCT scale still at least this large. Only the longer
+  // side must reach the thumbnail's size: asking both made a 2560x1600 photo decode at 1/4
+  // (640x400) instead of 1/8 (320x200), twice the work for the grid's cold first screen.
+  if (item.width > 0 && item.height > 0) {
+    (item.width >= item.height ? opts.target_width : opts.target_height) = size.longest_side;
+  } else {
+    opts.target_width = opts.target_height = size.longest_side;
+  }
   opts.max_pixels = options_.max_pixels;
   opts.max_decode_seconds = options_.max_decode_seconds;
   RgbImage image;

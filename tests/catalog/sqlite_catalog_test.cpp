@@ -85,12 +85,12 @@ TEST(SqliteCatalogTest, NewFileGetsSchemaWalAndApplicationId) {
     ASSERT_OK(catalog);
   }
   RawDb raw(path);
-  EXPECT_EQ(raw.Text("PRAGMA user_version"), "2");
+  EXPECT_EQ(raw.Text("PRAGMA user_version"), "3");
   EXPECT_EQ(raw.Text("PRAGMA application_id"), std::to_string(0x4D445831));
   EXPECT_EQ(raw.Text("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw.Text("SELECT group_concat(name, ',') FROM (SELECT name FROM sqlite_master "
                      "WHERE type = 'table' ORDER BY name)"),
-            "analyses,detections,media,models,runs");
+            "analyses,detections,folders,media,media_labels,models,runs");
   EXPECT_EQ(raw.Text("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'detections_label_score'"), "1");
 }
 
@@ -115,7 +115,7 @@ TEST(SqliteCatalogTest, ReopenKeepsDataAndDoesNotMigrateAgain) {
     ASSERT_OK(summary);
     EXPECT_EQ(summary->done, 1);
   }
-  EXPECT_EQ(RawDb(path).Text("PRAGMA user_version"), "2");
+  EXPECT_EQ(RawDb(path).Text("PRAGMA user_version"), "3");
 }
 
 TEST(SqliteCatalogTest, EmptyFileBecomesACatalog) {
@@ -123,7 +123,7 @@ TEST(SqliteCatalogTest, EmptyFileBecomesACatalog) {
   const std::string path = dir.File("empty.db");
   WriteBytes(path, "");
   ASSERT_OK(OpenCatalog(path));
-  EXPECT_EQ(RawDb(path).Text("PRAGMA user_version"), "2");
+  EXPECT_EQ(RawDb(path).Text("PRAGMA user_version"), "3");
 }
 
 TEST(SqliteCatalogTest, RandomBytesAreCorruptAndUntouched) {

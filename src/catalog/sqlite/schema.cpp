@@ -80,6 +80,34 @@ CREATE INDEX detections_label_score ON detections(label, score DESC);
     R"sql(
 CREATE INDEX media_capture ON media(capture_time, id) WHERE gone = 0;
 )sql",
+    // 3: fast gallery filters. media_labels is each present file's best score per (model, label),
+    // kept by CommitBatch and ApplyScan, so a score-sorted label search walks an index instead
+    // of computing every matching file's best; folders holds the distinct parent directories
+    // (with their trailing '/'), so folder:a/b matches a few thousand folder paths, not every file.
+    // rtrim(path, <path without '/'>) is the path up to its last '/'.
+    R"sql(
+CREATE TABLE media_labels (
+  media_id    INTEGER NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+  model_id    INTEGER NOT NULL REFERENCES models(id),
+  label       TEXT    NOT NULL COLLATE NOCASE,
+  best_score  REAL    NOT NULL,
+  PRIMARY KEY (media_id, model_id, label)
+) WITHOUT ROWID;
+INSERT INTO media_labels (media_id, model_id, label, best_score)
+  SELECT d.media_id, d.model_id, d.label, MAX(d.score) FROM detections d JOIN media m ON m.id = d.media_id
+  WHERE m.gone = 0 GROUP BY d.media_id, d.model_id, d.label;
+CREATE INDEX media_labels_by_label ON media_labels(model_id, label, best_score DESC, media_id DESC);
+CREATE INDEX media_labels_by_score ON media_labels(model_id, best_score DESC, media_id DESC);
+
+CREATE TABLE folders (
+  id    INTEGER PRIMARY KEY,
+  path  TEXT    NOT NULL UNIQUE
+);
+ALTER TABLE media ADD COLUMN folder_id INTEGER REFERENCES folders(id);
+INSERT OR IGNORE INTO folders (path) SELECT DISTINCT rtrim(path, replace(path, '/', '')) FROM media;
+UPDATE media SET folder_id = (SELECT f.id FROM folders f WHERE f.path = rtrim(media.path, replace(media.path, '/', '')));
+CREATE INDEX media_folder ON media(folder_id, capture_time, id) WHERE gone = 0;
+)sql",
 };
 
 constexpr int64_t kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
@@ -105,6 +133,10 @@ Status NotOurs(const std::string& path, const std::string& why) {
 }  // namespace
 
 int64_t LatestSchemaVersion() { return kMigrationCount; }
+
+const char* MigrationSql(int64_t version) {
+  return version >= 1 && version <= kMigrationCount ? kMigrations[version - 1] : nullptr;
+}
 
 Status CheckCatalog(Connection& conn, int64_t* version) {
   const std::string& path = conn.path();

@@ -16,6 +16,9 @@ constexpr int64_t kApplicationId = 0x4D445831;
 // The schema version this build writes (PRAGMA user_version after all migrations).
 int64_t LatestSchemaVersion();
 
+// The SQL of migration `version` (1-based), or nullptr: tests build older files with it.
+const char* MigrationSql(int64_t version);
+
 // Checks, without writing anything, that `conn` holds a mediadex catalog (or an empty database):
 // Corrupt "<path>: not a mediadex catalog (...)" for foreign files, Unsupported for a newer
 // schema. Sets *version to the file's current schema version (0 = empty, to be created).

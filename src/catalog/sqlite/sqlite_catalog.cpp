@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cmath>
 #include <cstring>
@@ -11,8 +12,12 @@
 #include <exception>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <unordered_map>
+#include <utility>
+#include <vector>
 
+#include "catalog/sqlite/gallery_index.h"
 #include "catalog/sqlite/schema.h"
 #include "catalog/sqlite/statement.h"
 
@@ -115,6 +120,39 @@ Status QuickCheck(Connection& conn) {
                  "); restore a backup, or move it away and index again");
 }
 
+// Files this process has quick_check'ed, by device, inode, size and mtime: the check reads the
+// whole file (1.2 s, 0.5 s of CPU on a 100,000-photo catalog), and the server opens a connection
+// per reader; later opens of the same unchanged file in this process trust the first answer.
+using FileKey = std::array<uint64_t, 4>;
+
+class CheckedFiles {
+ public:
+  static bool Key(const std::string& path, FileKey* key) {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return false;
+    *key = {static_cast<uint64_t>(st.st_dev), static_cast<uint64_t>(st.st_ino), static_cast<uint64_t>(st.st_size),
+            static_cast<uint64_t>(st.st_mtim.tv_sec) * 1000000000u + static_cast<uint64_t>(st.st_mtim.tv_nsec)};
+    return true;
+  }
+  bool Contains(const FileKey& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    return std::find(keys_.begin(), keys_.end(), key) != keys_.end();
+  }
+  void Add(const FileKey& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (std::find(keys_.begin(), keys_.end(), key) == keys_.end()) keys_.push_back(key);
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<FileKey> keys_;
+};
+
+CheckedFiles& Checked() {
+  static CheckedFiles* files = new CheckedFiles();  // never destroyed: used until exit
+  return *files;
+}
+
 }  // namespace
 
 SqliteCatalog::SqliteCatalog(std::unique_ptr<Connection> conn) : conn_(std::move(conn)) {}
@@ -129,7 +167,14 @@ Result<std::unique_ptr<SqliteCatalog>> SqliteCatalog::Open(const std::string& pa
   int64_t version = 0;
   // Read-only checks first: a foreign or newer file is refused before anything is written.
   MDX_RETURN_IF_ERROR(CheckCatalog(*conn, &version));
-  if (version > 0) MDX_RETURN_IF_ERROR(QuickCheck(*conn));
+  if (version > 0) {
+    FileKey key;
+    const bool known = CheckedFiles::Key(path, &key);
+    if (!known || !Checked().Contains(key)) {
+      MDX_RETURN_IF_ERROR(QuickCheck(*conn));
+      if (known) Checked().Add(key);
+    }
+  }
 
   // WAL lets readers in other processes read while we write. synchronous=NORMAL still keeps a
   // committed transaction across a process kill (it is in the WAL, in the OS page cache); on
@@ -254,10 +299,12 @@ Status SqliteCatalog::ApplyScan(const ScanChanges& changes) {
   };
   const int64_t now = NowSeconds();
   return InTransaction(*conn_, kWrite, [&]() -> Status {
+    FolderSetter folders(*conn_);
     for (int64_t id : changes.gone) {
       MDX_STMT(update, "UPDATE media SET gone = 1 WHERE id = ?");
       MDX_RETURN_IF_ERROR(update.Bind(1, id).Run());
       if (sqlite3_changes(conn_->db()) == 0) return missing(id, "gone");
+      MDX_RETURN_IF_ERROR(DropLabels(*conn_, id));
     }
     for (const auto& [id, new_path] : changes.moved) {
       {
@@ -269,6 +316,8 @@ Status SqliteCatalog::ApplyScan(const ScanChanges& changes) {
       MDX_STMT(update, "UPDATE media SET path = ?, gone = 0, last_seen = ? WHERE id = ?");
       MDX_RETURN_IF_ERROR(update.Bind(1, new_path).Bind(2, now).Bind(3, id).Run());
       if (sqlite3_changes(conn_->db()) == 0) return missing(id, "moved");
+      MDX_RETURN_IF_ERROR(folders.Set(id, new_path));
+      MDX_RETURN_IF_ERROR(RefreshLabels(*conn_, id, 0));  // back in the gallery, results and all
     }
     for (const FileStat& file : changes.added) {
       // A path we knew (gone, or re-added) comes back on the same row; the hash stays only when
@@ -279,10 +328,25 @@ Status SqliteCatalog::ApplyScan(const ScanChanges& changes) {
                "content_hash = CASE WHEN size = excluded.size AND mtime_ns = excluded.mtime_ns "
                "THEN content_hash ELSE '' END, "
                "size = excluded.size, mtime_ns = excluded.mtime_ns, kind = excluded.kind, gone = 0, "
-               "last_seen = excluded.last_seen");
-      MDX_RETURN_IF_ERROR(upsert.Bind(1, file.path).Bind(2, static_cast<int64_t>(file.size))
-                              .Bind(3, file.mtime_ns).Bind(4, std::string(KindText(file.kind)))
-                              .Bind(5, now).Run());
+               "last_seen = excluded.last_seen RETURNING id");
+      upsert.Bind(1, file.path)
+          .Bind(2, static_cast<int64_t>(file.size))
+          .Bind(3, file.mtime_ns)
+          .Bind(4, std::string(KindText(file.kind)))
+          .Bind(5, now);
+      Status step;
+      if (!upsert.Step(&step)) return step.ok() ? IOError(path + ": upsert of " + file.path + " gave no id") : step;
+      const int64_t id = upsert.Int(0);
+      while (upsert.Step(&step)) {
+      }
+      MDX_RETURN_IF_ERROR(step);
+      MDX_RETURN_IF_ERROR(folders.Set(id, file.path));
+      // A known file come back brings its results back to the gallery; a new one has none.
+      MDX_STMT(known, "SELECT EXISTS (SELECT 1 FROM detections WHERE media_id = ?)");
+      known.Bind(1, id);
+      if (!known.Step(&step))
+        return step.ok() ? IOError(path + ": cannot tell whether " + file.path + " is known") : step;
+      if (known.Int(0) != 0) MDX_RETURN_IF_ERROR(RefreshLabels(*conn_, id, 0));
     }
     for (const auto& [id, file] : changes.changed) {
       // New bytes: the old hash no longer describes them (and must not match a move).
@@ -292,6 +356,7 @@ Status SqliteCatalog::ApplyScan(const ScanChanges& changes) {
       MDX_RETURN_IF_ERROR(update.Bind(1, static_cast<int64_t>(file.size)).Bind(2, file.mtime_ns)
                               .Bind(3, std::string(KindText(file.kind))).Bind(4, now).Bind(5, id).Run());
       if (sqlite3_changes(conn_->db()) == 0) return missing(id, "changed");
+      MDX_RETURN_IF_ERROR(RefreshLabels(*conn_, id, 0));  // it may have been gone; old results still show
     }
     return Status::Ok();
   });
@@ -353,6 +418,7 @@ Status SqliteCatalog::CommitBatch(int64_t model_id, int64_t run_id, const std::v
           if (!s.ok()) return s.WithContext("media id " + std::to_string(r.media_id));
         }
       }
+      MDX_RETURN_IF_ERROR(RefreshLabels(*conn_, r.media_id, model_id));
       MDX_STMT(analysis,
                "INSERT INTO analyses (media_id, model_id, status, error, run_id, analysed_at, size, mtime_ns) "
                "SELECT ?1, ?2, ?3, ?4, ?5, ?6, size, mtime_ns FROM media WHERE id = ?1 "

@@ -50,6 +50,9 @@ class SqliteCatalog final : public Catalog {
   std::unique_ptr<Connection> conn_;
 };
 
+// ListMedia reads a filter matching fewer files than this whole (default 5000); 0 = never.
+void SetGatherMaxForTests(int64_t files);
+
 // 0 = the model of the latest run, else the latest registered model, else 0 (shared with gallery.cpp).
 Result<int64_t> ResolveModel(Connection& conn, int64_t model_id);
 
