@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "catalog/work_queue.h"
 #include "cli/catalog_open.h"
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -106,6 +107,7 @@ struct IndexArgs {
   CLI::Option* shard_flag = nullptr;
   std::string shard;  // "I/N", "auto" or "" (given without a value)
   int64_t shards = 0;
+  bool enqueue = false;
 };
 
 // --shard as given (or none: the whole library), saying where it came from.
@@ -120,6 +122,45 @@ Result<pipeline::Shard> ShardOf(const IndexArgs& args) {
   return resolved->shard;
 }
 
+// --enqueue: scan and reconcile as `index` does, then queue what needs work for `mediadex
+// worker`s instead of analysing it here.
+int RunEnqueue(const IndexArgs& args, const Config& config, const IndexSettings& settings,
+               const pipeline::Shard& shard, bool quiet) {
+  const std::string url = config.Get("catalog");
+  auto queue = catalog::OpenWorkQueue(url, "mediadex index --enqueue pid " + std::to_string(::getpid()));
+  if (!queue.ok()) return Fail(queue.status());
+  auto catalog = OpenCatalogFromConfig(config, /*create=*/true);
+  if (!catalog.ok()) return Fail(catalog.status());
+  auto setup = SetUpScan(settings);
+  if (!setup.ok()) return Fail(setup.status());
+  pipeline::IndexOptions& options = setup->options;
+  options.roots = args.roots;
+  options.shard = shard;
+  pipeline::IndexSummary s;
+  int64_t model_id = 0;
+  auto todo = pipeline::ScanForWork(**catalog, setup->model, options, &s, &model_id);
+  if (!todo.ok()) return Fail(todo.status());
+  std::vector<int64_t> ids;
+  ids.reserve(todo->size());
+  for (const auto& row : *todo) ids.push_back(row.id);
+  auto queued = (*queue)->Enqueue(model_id, ids);
+  if (!queued.ok()) return Fail(queued.status());
+  for (const auto& w : s.warnings) spdlog::warn("{}", w);
+  auto overview = (*queue)->Overview(model_id);
+  if (!overview.ok()) return Fail(overview.status());
+  if (!quiet) {
+    std::printf("scanned %lld files: %lld new, %lld changed, %lld moved, %lld gone, %lld unchanged (%.2f s)\n",
+                (long long)s.scanned, (long long)s.added, (long long)s.changed, (long long)s.moved,
+                (long long)s.gone, (long long)s.unchanged, s.scan_seconds);
+    std::printf("enqueued %lld files that need work (%lld newly available) for %s (%s)\n", (long long)ids.size(),
+                (long long)*queued, setup->model.name.c_str(), options.settings.c_str());
+    std::printf("queue: %lld available, %lld leased, %lld done, %lld failed; start `mediadex worker --catalog URL`\n",
+                (long long)overview->available, (long long)overview->leased, (long long)overview->done,
+                (long long)overview->failed);
+  }
+  return kExitOk;
+}
+
 int RunIndexCommand(const IndexArgs& args, bool quiet) {
   auto config = args.settings.Resolve();
   if (!config.ok()) return Fail(config.status());
@@ -127,6 +168,7 @@ int RunIndexCommand(const IndexArgs& args, bool quiet) {
   if (!settings.ok()) return Fail(settings.status());
   auto shard = ShardOf(args);
   if (!shard.ok()) return Fail(shard.status());
+  if (args.enqueue) return RunEnqueue(args, *config, *settings, *shard, quiet);
   auto catalog = OpenCatalogFromConfig(*config, /*create=*/true);
   if (!catalog.ok()) return Fail(catalog.status());
   auto run_lock = LockCatalogForRun(*config);  // a second run on this catalog is refused, not doubled
@@ -168,6 +210,9 @@ Command RegisterIndex(CLI::App& app) {
                       "Without a value (or `auto`): JOB_COMPLETION_INDEX with --shards N, else "
                       "SLURM_ARRAY_TASK_ID of SLURM_ARRAY_TASK_COUNT (write `--shard auto` before the paths)")
           ->expected(0, 1);
+  sub->add_flag("--enqueue", args->enqueue,
+                "scan and reconcile (new, changed, moved, gone) but analyse nothing: put the files that need work "
+                "in the PostgreSQL catalog's queue for `mediadex worker`s (docs/scaling.md)");
   sub->add_option("--shards", args->shards,
                   "the number of shards N for --shard auto (Kubernetes: the Job's completions)")
       ->check(CLI::PositiveNumber);
