@@ -28,16 +28,18 @@ drop_dbs() {
 }
 
 # make_library DIR COPIES PHOTO_DIR...: hard links (copies across file systems) of every photo,
-# COPIES times, in sub-folders of DIR.
+# COPIES times, in DIR/setC/K/ (K: the PHOTO_DIR's position, so equal names never collide).
 make_library() {
-  local dir=$1 copies=$2 c f
+  local dir=$1 copies=$2 c k p
   shift 2
   for c in $(seq "$copies"); do
-    mkdir -p "$dir/set$c"
+    k=0
     for f in "$@"; do
+      k=$((k + 1))
+      mkdir -p "$dir/set$c/$k"
       for p in "$f"/*.jpg "$f"/*.png; do
         [ -f "$p" ] || continue
-        ln "$p" "$dir/set$c/$(basename "$p")" 2>/dev/null || cp "$p" "$dir/set$c/$(basename "$p")"
+        ln "$p" "$dir/set$c/$k/" 2>/dev/null || cp "$p" "$dir/set$c/$k/"
       done
     done
   done
@@ -69,3 +71,38 @@ if not a: print("no detections at all: the comparison proves nothing"); sys.exit
 print(f"{len(pa)} files, {len(a)} detections, equal")
 PY
 }
+
+# sql URL QUERY: one value.
+sql() { psql -tAq "$1" -c "$2"; }
+
+# wait_sql URL QUERY EXPECTED SECONDS WHAT: polls until QUERY prints EXPECTED, else fails.
+wait_sql() {
+  local url=$1 query=$2 want=$3 secs=$4 what=$5 i got
+  for i in $(seq $((secs * 10))); do
+    got=$(sql "$url" "$query" 2>/dev/null || true)
+    [ "$got" = "$want" ] && return 0
+    sleep 0.1
+  done
+  fail "$what: after ${secs} s: '$got', wanted '$want'"
+}
+
+# exactly_once URL FILES: every present file's queue item is done, its analysis current, and the
+# runs' live counts (advanced by each committed result, in the same transaction) sum to FILES:
+# each file was committed exactly once, however many workers died or lost leases.
+exactly_once() {
+  local url=$1 files=$2 states committed
+  states=$(sql "$url" "SELECT string_agg(state || '=' || n, ',' ORDER BY state) FROM (SELECT state, COUNT(*) n FROM queue GROUP BY 1) s")
+  [ "$states" = "done=$files" ] || fail "queue states: $states (wanted done=$files)"
+  committed=$(sql "$url" "SELECT SUM(done + failed) FROM runs")
+  [ "$committed" = "$files" ] || fail "results committed $committed times for $files files (exactly once each wanted)"
+  [ "$(sql "$url" "SELECT COUNT(*) FROM analyses WHERE status = 'done'")" = "$files" ] || fail "analyses not all done"
+}
+
+# reference_export LIBRARY OUT.json: one single-process SQLite `index` of LIBRARY, exported.
+reference_export() {
+  "$bin" index "$1" --catalog "$tmp/reference.db" --device cpu --concurrency 2 --quiet || fail "reference SQLite index"
+  "$bin" export --format json --catalog "$tmp/reference.db" >"$2" || fail "reference export"
+}
+
+# worker_pid_of URL PID: the queue_workers id of the worker process PID ("" until registered).
+worker_id_of() { sql "$1" "SELECT COALESCE(MAX(id)::text, '') FROM queue_workers WHERE pid = $2"; }
