@@ -37,6 +37,7 @@ install_debian() {
   if [ "$WITH_TESTS" = ON ]; then
     packages+=(libgtest-dev libgmock-dev python3-torch clang libclang-rt-14-dev clang-format imagemagick
               postgresql    # the server the `pg` tests start (tests/pg/pg_fixture.sh)
+              iproute2      # ip netns + veth for pg_queue_lease_loss_netns
               python3-numpy python3-pil)  # bench/accuracy: the mAP evaluator and the mosaic generator
   fi
   local missing=()

@@ -20,6 +20,7 @@ Command RegisterStatus(CLI::App& app);
 Command RegisterErrors(CLI::App& app);
 Command RegisterExport(CLI::App& app);
 Command RegisterServe(CLI::App& app);
+Command RegisterWorker(CLI::App& app);
 
 }  // namespace mediadex::cli
 

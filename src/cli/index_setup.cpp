@@ -6,11 +6,38 @@
 
 namespace mediadex::cli {
 
+namespace {
+
+// The IndexOptions of these settings for a model `info` on `device`.
+pipeline::IndexOptions OptionsFor(const IndexSettings& s, const model::ModelInfo& info,
+                                  const engine::DeviceInfo& device) {
+  pipeline::IndexOptions options;
+  options.scan.extensions = media::ParseExtensions(s.extensions);
+  options.scan.include_hidden = s.include_hidden;
+  options.decode.max_pixels = s.max_pixels;
+  options.decode.max_decode_seconds = s.max_decode_seconds;
+  if (s.preprocess == "fast") {
+    options.decode.target_width = info.decode_width;
+    options.decode.target_height = info.decode_height;
+  }
+  options.detect = s.engine.detect;
+  options.settings = pipeline::ResultSettings(s.engine.detect, s.preprocess, s.engine.tiles.ToString());
+  options.batch_size = s.batch_size;
+  options.concurrency = DecodeWorkers(s.concurrency, device);
+  options.jpeg_decode = s.jpeg_decode;
+  options.nvjpeg_workers = s.nvjpeg_workers;
+  options.max_memory = s.max_memory;
+  options.video_interval_s = s.video_interval_s;
+  return options;
+}
+
+}  // namespace
+
 std::vector<std::string> IndexKeys() {
   auto keys = EngineKeys();
-  keys.insert(keys.end(), {"preprocess", "decode", "nvjpeg_workers", "batch_size", "concurrency", "max_memory",
-                           "max_pixels", "max_decode_seconds", "catalog", "extensions", "include_hidden",
-                           "video_interval"});
+  keys.insert(keys.end(),
+              {"preprocess", "decode", "nvjpeg_workers", "batch_size", "concurrency", "max_memory", "max_pixels",
+               "max_decode_seconds", "catalog", "extensions", "include_hidden", "video_interval"});
   return keys;
 }
 
@@ -67,24 +94,19 @@ Result<IndexSetup> SetUpIndex(const IndexSettings& s) {
   if (!detectors.ok()) return detectors.status();
   const model::Detector& first = *detectors->workers().front();
 
-  pipeline::IndexOptions options;
-  options.scan.extensions = media::ParseExtensions(s.extensions);
-  options.scan.include_hidden = s.include_hidden;
-  options.decode.max_pixels = s.max_pixels;
-  options.decode.max_decode_seconds = s.max_decode_seconds;
-  if (s.preprocess == "fast") {
-    options.decode.target_width = first.info().decode_width;
-    options.decode.target_height = first.info().decode_height;
-  }
-  options.detect = s.engine.detect;
-  options.settings = pipeline::ResultSettings(s.engine.detect, s.preprocess, s.engine.tiles.ToString());
-  options.batch_size = s.batch_size;
-  options.concurrency = DecodeWorkers(s.concurrency, choice->device);
-  options.jpeg_decode = s.jpeg_decode;
-  options.nvjpeg_workers = s.nvjpeg_workers;
-  options.max_memory = s.max_memory;
-  options.video_interval_s = s.video_interval_s;
+  pipeline::IndexOptions options = OptionsFor(s, first.info(), choice->device);
   return IndexSetup{std::move(*detectors), std::move(options)};
+}
+
+Result<ScanSetup> SetUpScan(const IndexSettings& s) {
+  // The model's identity only (its content hash, name, input): loaded on the CPU, not warmed up.
+  engine::DeviceRequest cpu;
+  cpu.request = "cpu";
+  auto choice = engine::PickDevice(cpu);
+  if (!choice.ok()) return choice.status();
+  auto detector = LoadModel(s.engine, choice->device);
+  if (!detector.ok()) return detector.status();
+  return ScanSetup{(*detector)->info(), OptionsFor(s, (*detector)->info(), choice->device)};
 }
 
 }  // namespace mediadex::cli

@@ -48,6 +48,14 @@ struct IndexSetup {
 // Picks the device (saying why), loads and warms the detectors, and fills the options.
 Result<IndexSetup> SetUpIndex(const IndexSettings& settings);
 
+// For `index --enqueue`, which scans but detects nothing: the model's identity (loaded on the
+// CPU, not warmed up) and the options, whose settings key the queue's items as a worker's do.
+struct ScanSetup {
+  model::ModelInfo model;
+  pipeline::IndexOptions options;
+};
+Result<ScanSetup> SetUpScan(const IndexSettings& settings);
+
 }  // namespace mediadex::cli
 
 #endif  // MEDIADEX_CLI_INDEX_SETUP_H_

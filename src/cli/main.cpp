@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   add(RegisterErrors);
   add(RegisterExport);
   add(RegisterServe);
+  add(RegisterWorker);
 
   CLI11_PARSE(app, argc, argv);
   spdlog::set_default_logger(spdlog::stderr_color_mt("mediadex"));

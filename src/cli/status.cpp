@@ -3,7 +3,10 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <optional>
 
+#include "catalog/postgres/pg_connection.h"
+#include "catalog/work_queue.h"
 #include "cli/catalog_open.h"
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -32,6 +35,16 @@ int RunStatus(const StatusArgs& args) {
   auto errors = (*db)->Errors(0, kRecentErrors);
   if (!errors.ok()) return Fail(errors.status());
   const catalog::StatusSummary& s = *summary;
+  // A PostgreSQL catalog has a work queue: what is available, leased (by whom, until when),
+  // done and failed, and each worker's heartbeat and rate.
+  std::optional<catalog::QueueStatus> queue;
+  if (catalog::postgres::IsPostgresUrl(config->Get("catalog"))) {
+    auto q = catalog::OpenWorkQueue(config->Get("catalog"), "mediadex status");
+    if (!q.ok()) return Fail(q.status());
+    auto overview = (*q)->Overview(0);
+    if (!overview.ok()) return Fail(overview.status());
+    queue = std::move(*overview);
+  }
 
   if (args.json) {
     // ordered_json keeps top_labels in count order and the keys in reading order.
@@ -59,6 +72,36 @@ int RunStatus(const StatusArgs& args) {
     }
     j["recent_errors"] = nlohmann::ordered_json::array();
     for (const auto& e : *errors) j["recent_errors"].push_back({{"file", JsonText(e.path)}, {"error", JsonText(e.error)}});
+    if (queue) {
+      nlohmann::ordered_json q = {{"available", queue->available},
+                                  {"leased", queue->leased},
+                                  {"done", queue->done},
+                                  {"failed", queue->failed}};
+      q["leases"] = nlohmann::ordered_json::array();
+      for (const auto& l : queue->leases) {
+        q["leases"].push_back({{"token", l.token},
+                               {"worker_id", l.worker_id},
+                               {"worker", JsonText(l.worker)},
+                               {"files", l.items},
+                               {"until", l.expires},
+                               {"expired", l.expired}});
+      }
+      q["workers"] = nlohmann::ordered_json::array();
+      for (const auto& w : queue->workers) {
+        q["workers"].push_back({{"id", w.id},
+                                {"host", JsonText(w.host)},
+                                {"pid", w.pid},
+                                {"device", JsonText(w.device)},
+                                {"started", w.started},
+                                {"last_heartbeat", w.last_heartbeat},
+                                {"seconds_since_heartbeat", w.seconds_since_heartbeat},
+                                {"stopped", w.stopped},
+                                {"done", w.done},
+                                {"failed", w.failed},
+                                {"files_per_s", w.files_per_s}});
+      }
+      j["queue"] = std::move(q);
+    }
     std::printf("%s\n", DumpJson(j, 2).c_str());
     return kExitOk;
   }
@@ -83,6 +126,22 @@ int RunStatus(const StatusArgs& args) {
                 static_cast<long long>(r.counts.done), static_cast<long long>(r.counts.failed),
                 static_cast<long long>(r.counts.skipped));
   }
+  if (queue) {
+    std::printf("queue    %lld available, %lld leased, %lld done, %lld failed\n", (long long)queue->available,
+                (long long)queue->leased, (long long)queue->done, (long long)queue->failed);
+    for (const auto& l : queue->leases) {
+      std::printf("  lease %lld: %lld files, worker %lld (%s), until %s%s\n", (long long)l.token, (long long)l.items,
+                  (long long)l.worker_id, OneLine(l.worker).c_str(), l.expires.c_str(),
+                  l.expired ? " (expired: back in the queue)" : "");
+    }
+    for (const auto& w : queue->workers) {
+      std::printf("worker %-3lld %s pid %lld on %s: last heartbeat %s (%.0f s ago), %lld done, %lld failed, "
+                  "%.1f files/s%s\n",
+                  (long long)w.id, OneLine(w.host).c_str(), (long long)w.pid, w.device.c_str(),
+                  w.last_heartbeat.c_str(), w.seconds_since_heartbeat, (long long)w.done, (long long)w.failed,
+                  w.files_per_s, w.stopped ? " (stopped)" : "");
+    }
+  }
   if (!errors->empty()) {
     std::printf("recent errors (all: `mediadex errors`):\n");
     for (const auto& e : *errors) std::printf("  %s: %s\n", OneLine(e.path).c_str(), OneLine(e.error).c_str());
@@ -96,7 +155,8 @@ Command RegisterStatus(CLI::App& app) {
   auto args = std::make_shared<StatusArgs>();
   CLI::App* sub = app.add_subcommand("status", "what the catalog holds: files by status, top labels, runs, errors");
   args->settings.Add(*sub, {"catalog"});
-  sub->add_flag("--json", args->json, "one JSON object (keys total, pending, done, failed, gone, top_labels, runs, recent_errors)");
+  sub->add_flag("--json", args->json, "one JSON object (keys total, pending, done, failed, gone, top_labels, runs, recent_errors; on "
+                "PostgreSQL also queue: available, leased, done, failed, leases, workers)");
   return [args] { return RunStatus(*args); };
 }
 

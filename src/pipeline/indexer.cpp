@@ -43,42 +43,61 @@ Result<IndexSummary> RunIndex(const model::Detector& detector, catalog::Catalog&
   return RunIndex(std::vector<const model::Detector*>{&detector}, catalog, options);
 }
 
+Result<std::vector<catalog::MediaRow>> ScanForWork(catalog::Catalog& catalog, const model::ModelInfo& info,
+                                                   const IndexOptions& options, IndexSummary* summary,
+                                                   int64_t* model_id) {
+  const auto start = Clock::now();
+  // 1. Scan and reconcile: what is new, changed, moved or gone (of this shard only: the files of
+  // other shards are not looked at, so they cannot look gone).
+  media::ScanReport scan = media::ScanTree(options.roots, options.scan);
+  const std::vector<std::string> roots = NormalRoots(options.roots);
+  if (!options.shard.all()) {
+    std::vector<media::ScannedFile> mine;
+    for (auto& f : scan.files) {
+      if (InShard(f.path, roots, options.shard)) mine.push_back(std::move(f));
+    }
+    scan.files = std::move(mine);
+  }
+  summary->warnings = scan.warnings;
+  summary->scanned = static_cast<int64_t>(scan.files.size());
+  auto reconciled = Reconcile(catalog, scan, roots, options.shard);
+  if (!reconciled.ok()) return reconciled.status();
+  const catalog::ScanChanges& changes = reconciled->changes;
+  summary->added = static_cast<int64_t>(changes.added.size());
+  summary->changed = static_cast<int64_t>(changes.changed.size());
+  summary->moved = static_cast<int64_t>(changes.moved.size());
+  summary->gone = static_cast<int64_t>(changes.gone.size());
+  summary->unchanged = reconciled->unchanged;
+  MDX_RETURN_IF_ERROR(catalog.ApplyScan(changes));
+  summary->scan_seconds = Since(start);
+
+  // 2. What this model still has to look at (everything not done with these settings).
+  auto id = catalog.RegisterModel({info.name, info.version, options.settings});
+  if (!id.ok()) return id.status();
+  *model_id = *id;
+  auto pending = catalog.PendingFor(*id, 0);
+  if (!pending.ok()) return pending.status();
+  std::vector<catalog::MediaRow> todo;
+  for (auto& row : *pending) {
+    if (UnderRoots(row.path, roots) && InShard(row.path, roots, options.shard)) todo.push_back(std::move(row));
+  }
+  if (options.observer != nullptr) {
+    options.observer->OnScanned({summary->scanned, summary->added, summary->changed, summary->moved, summary->gone,
+                                 summary->unchanged, static_cast<int64_t>(todo.size()), summary->scan_seconds});
+  }
+  return todo;
+}
+
 Result<IndexSummary> RunIndex(const std::vector<const model::Detector*>& detectors, catalog::Catalog& catalog,
                               const IndexOptions& options) {
   if (detectors.empty()) return InvalidArgument("RunIndex: no detector");
   IndexSummary summary;
   const auto start = Clock::now();
-
-  // 1. Scan and reconcile: what is new, changed, moved or gone.
-  const media::ScanReport scan = media::ScanTree(options.roots, options.scan);
-  summary.warnings = scan.warnings;
-  summary.scanned = static_cast<int64_t>(scan.files.size());
+  int64_t model_id = 0;
+  auto scanned = ScanForWork(catalog, detectors.front()->info(), options, &summary, &model_id);
+  if (!scanned.ok()) return scanned.status();
+  std::vector<catalog::MediaRow> todo = std::move(scanned).value();
   const std::vector<std::string> roots = NormalRoots(options.roots);
-  auto reconciled = Reconcile(catalog, scan, roots);
-  if (!reconciled.ok()) return reconciled.status();
-  const catalog::ScanChanges& changes = reconciled->changes;
-  summary.added = static_cast<int64_t>(changes.added.size());
-  summary.changed = static_cast<int64_t>(changes.changed.size());
-  summary.moved = static_cast<int64_t>(changes.moved.size());
-  summary.gone = static_cast<int64_t>(changes.gone.size());
-  summary.unchanged = reconciled->unchanged;
-  MDX_RETURN_IF_ERROR(catalog.ApplyScan(changes));
-  summary.scan_seconds = Since(start);
-
-  // 2. What this model still has to look at (everything not done with these settings).
-  const model::ModelInfo& info = detectors.front()->info();
-  auto model_id = catalog.RegisterModel({info.name, info.version, options.settings});
-  if (!model_id.ok()) return model_id.status();
-  auto pending = catalog.PendingFor(*model_id, 0);
-  if (!pending.ok()) return pending.status();
-  std::vector<catalog::MediaRow> todo;
-  for (auto& row : *pending) {
-    if (UnderRoots(row.path, roots)) todo.push_back(std::move(row));
-  }
-  if (options.observer != nullptr) {
-    options.observer->OnScanned({summary.scanned, summary.added, summary.changed, summary.moved, summary.gone,
-                                 summary.unchanged, static_cast<int64_t>(todo.size()), summary.scan_seconds});
-  }
 
   // 3. Plan: the memory budget (what --max-memory leaves after the runtime and model already
   // resident), the batch that fits it, the GPU decoders.
@@ -89,7 +108,7 @@ Result<IndexSummary> RunIndex(const std::vector<const model::Detector*>& detecto
 
   // 4. Run: every batch committed as it is done.
   catalog::RunInfo run;
-  run.model_id = *model_id;
+  run.model_id = model_id;
   run.device = DeviceNames(detectors);
   run.settings = "batch_size=" + std::to_string(options.batch_size) +
                  ";concurrency=" + std::to_string(options.concurrency) +
@@ -99,7 +118,7 @@ Result<IndexSummary> RunIndex(const std::vector<const model::Detector*>& detecto
   if (!run_id.ok()) return run_id.status();
   Status analysed;
   if (!todo.empty()) {
-    analysed = AnalysePending(detectors, std::move(gpu_plans).value(), catalog, options, *model_id, *run_id,
+    analysed = AnalysePending(detectors, std::move(gpu_plans).value(), catalog, options, model_id, *run_id,
                               std::move(todo), *plan, &summary);
   } else {
     summary.budget_bytes = plan->host_budget;

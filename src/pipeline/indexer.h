@@ -27,6 +27,7 @@
 #include "media/scan.h"
 #include "model/detector.h"
 #include "pipeline/progress.h"
+#include "pipeline/shard.h"
 
 namespace mediadex::pipeline {
 
@@ -48,6 +49,9 @@ struct IndexOptions {
   int nvjpeg_workers = 1;            // per GPU, with kGpu or kAuto
   uint64_t max_memory = 8ull << 30;  // peak RSS ceiling, bytes
   double video_interval_s = 2.0;
+  // --shard I/N: only the files of this shard are scanned, reconciled (and so can be gone) and
+  // analysed (shard.h). The default is the whole library.
+  Shard shard;
   // Told of the scan, each committed batch, each failure and the end (progress.h); may be null.
   IndexObserver* observer = nullptr;
   // Cancelled (e.g. from SIGINT): the run stops after the batches in flight are committed and
@@ -81,6 +85,14 @@ struct IndexSummary {
 // tiling existed keep their key.
 std::string ResultSettings(const model::DetectOptions& detect, const std::string& preprocess,
                            const std::string& tiles = "off");
+
+// Steps 1-2 of RunIndex, shared with `index --enqueue`: scans options.roots (options.shard only),
+// reconciles with the catalog and applies the changes, registers the model `info` with
+// options.settings (*model_id) and returns the present files under the roots (and shard) that
+// have no current result for it, in path order. Tells options.observer OnScanned.
+Result<std::vector<catalog::MediaRow>> ScanForWork(catalog::Catalog& catalog, const model::ModelInfo& info,
+                                                   const IndexOptions& options, IndexSummary* summary,
+                                                   int64_t* model_id);
 
 // Scans options.roots, reconciles with the catalog (new, changed, moved, gone files), then
 // analyses every present file that has no current result for this detector and settings.

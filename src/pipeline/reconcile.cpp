@@ -60,7 +60,7 @@ Result<std::string> HashFile(const std::string& path, bool sampled, uint64_t siz
 }
 
 Result<Reconciled> Reconcile(catalog::Catalog& catalog, const media::ScanReport& scan,
-                             const std::vector<std::string>& roots) {
+                             const std::vector<std::string>& roots, const Shard& shard) {
   auto index = catalog.LoadFileIndex();
   if (!index.ok()) return index.status();
   std::unordered_map<std::string, const catalog::MediaRow*> by_path;
@@ -88,7 +88,7 @@ Result<Reconciled> Reconcile(catalog::Catalog& catalog, const media::ScanReport&
   std::unordered_multimap<uint64_t, const catalog::MediaRow*> missing_by_size;
   std::unordered_set<int64_t> missing;
   for (const auto& row : *index) {
-    if (!seen.count(row.path) && UnderRoots(row.path, roots)) {
+    if (!seen.count(row.path) && UnderRoots(row.path, roots) && InShard(row.path, roots, shard)) {
       missing.insert(row.id);
       if (!row.content_hash.empty()) missing_by_size.emplace(row.size, &row);
     }

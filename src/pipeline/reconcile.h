@@ -10,6 +10,7 @@
 #include "catalog/catalog.h"
 #include "core/status.h"
 #include "media/scan.h"
+#include "pipeline/shard.h"
 
 namespace mediadex::pipeline {
 
@@ -30,8 +31,10 @@ Result<std::string> HashFile(const std::string& path, bool sampled, uint64_t siz
 
 // Compares `scan` with the catalog's files under `roots`. Only stats (no reads) for unchanged
 // files; a new file is hashed only when a file of the same size vanished (a move candidate).
+// With a `shard`, `scan` must hold only that shard's files, and only files of that shard are
+// gone or move candidates: a file of another shard was not scanned, it did not vanish.
 Result<Reconciled> Reconcile(catalog::Catalog& catalog, const media::ScanReport& scan,
-                             const std::vector<std::string>& roots);
+                             const std::vector<std::string>& roots, const Shard& shard = {});
 
 }  // namespace mediadex::pipeline
 

@@ -8,6 +8,8 @@
 # a data directory under STATE_DIR, a free loopback port, its unix socket in STATE_DIR, trust
 # authentication for 127.0.0.1 only. As root it runs as the `postgres` OS user (initdb refuses
 # root). fsync is off unless PG_FIXTURE_FSYNC=on: the tests check behaviour, not durability.
+# PG_FIXTURE_LISTEN=ADDR[,ADDR]: also listen there (e.g. the host end of a test's veth pair);
+# PG_FIXTURE_TRUST_NET=CIDR: trust connections from there too (pg_hba.conf).
 # Any missing piece is an error naming it, never a silent skip.
 set -euo pipefail
 
@@ -70,13 +72,17 @@ start() {
   fi
   as_owner "$bindir/initdb" -D "$state/data" -U postgres -A trust --no-locale -E UTF8 --no-sync \
     >"$state/initdb.log" 2>&1 || { cat "$state/initdb.log" >&2; die "initdb failed (log above)"; }
+  if [ -n "${PG_FIXTURE_TRUST_NET:-}" ]; then
+    echo "host all all ${PG_FIXTURE_TRUST_NET} trust" >>"$state/data/pg_hba.conf"
+  fi
+  local listen=127.0.0.1${PG_FIXTURE_LISTEN:+,$PG_FIXTURE_LISTEN}
   port=$(free_port)
   local fsync=${PG_FIXTURE_FSYNC:-off}
   # A few tries: another process may take the port between free_port and the bind.
   local try
   for try in 1 2 3; do
     if as_owner "$bindir/pg_ctl" -D "$state/data" -l "$state/server.log" -w -t 60 \
-         -o "-p $port -k $state -c listen_addresses=127.0.0.1 -c fsync=$fsync -c max_connections=200" start \
+         -o "-p $port -k $state -c listen_addresses=$listen -c fsync=$fsync -c max_connections=200" start \
          >"$state/pg_ctl.log" 2>&1; then
       echo "$bindir" >"$state/bindir"
       echo "$port" >"$state/port"

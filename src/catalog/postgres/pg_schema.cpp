@@ -81,6 +81,41 @@ CREATE TABLE detections (
 CREATE INDEX detections_media_model ON detections(media_id, model_id);
 CREATE INDEX detections_label_score ON detections(lower(label), score DESC);
 )sql",
+    // The work queue (catalog/work_queue.h, postgres/pg_work_queue.cpp): one row per file and
+    // model to analyse, its lease (owner, token from a sequence, expiry on the server's clock,
+    // attempts), and the workers that take leases.
+    R"sql(
+CREATE SEQUENCE queue_lease_tokens;
+
+CREATE TABLE queue_workers (
+  id              BIGSERIAL PRIMARY KEY,
+  host            TEXT        NOT NULL,
+  pid             BIGINT      NOT NULL,
+  device          TEXT        NOT NULL DEFAULT '',
+  started_at      TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+  last_heartbeat  TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+  stopped_at      TIMESTAMPTZ,
+  done            BIGINT      NOT NULL DEFAULT 0,
+  failed          BIGINT      NOT NULL DEFAULT 0
+);
+
+CREATE TABLE queue (
+  media_id       BIGINT      NOT NULL REFERENCES media(id) ON DELETE CASCADE,
+  model_id       BIGINT      NOT NULL REFERENCES models(id),
+  state          TEXT        NOT NULL DEFAULT 'available'
+                             CHECK (state IN ('available', 'leased', 'done', 'failed')),
+  owner          BIGINT      REFERENCES queue_workers(id),
+  lease_token    BIGINT,
+  lease_expires  TIMESTAMPTZ,
+  attempts       INTEGER     NOT NULL DEFAULT 0,
+  last_error     BYTEA       NOT NULL DEFAULT '',
+  enqueued_at    TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp(),
+  finished_at    TIMESTAMPTZ,
+  PRIMARY KEY (media_id, model_id)
+);
+CREATE INDEX queue_claimable ON queue(model_id, state, media_id);
+CREATE INDEX queue_lease ON queue(lease_token) WHERE lease_token IS NOT NULL;
+)sql",
 };
 
 constexpr int64_t kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
