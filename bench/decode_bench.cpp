@@ -1,6 +1,7 @@
 // decode_bench: images/s of decoding alone, with N threads, as the pipeline decodes
 // (fast: the DCT scale nearest 2x the model input; --exact: full size), and/or with nvJPEG on
-// the first GPU (--gpu: batches of --gpu-batch, full size, as `index --decode gpu|auto`).
+// the first GPU (--gpu: batches of --gpu-batch, full size, as `index --decode gpu|auto`; with
+// --gpu-huffman-workers, nvJPEG's GPU Huffman decoder beside the hardware engine).
 //
 //   build/bench/decode_bench --photos DIR --threads 16 [--seconds 10] [--exact]
 //   build/bench/decode_bench --photos DIR --threads 0 --gpu       # nvJPEG alone
@@ -40,21 +41,28 @@ int main(int argc, char** argv) {
   app.add_flag("--gpu", gpu, "also decode on the first CUDA GPU with nvJPEG");
   app.add_option("--gpu-batch", gpu_batch, "JPEGs per nvJPEG batch");
   int gpu_workers = 1;
-  app.add_option("--gpu-workers", gpu_workers, "nvJPEG workers (threads, each with its own decode state)");
+  app.add_option("--gpu-workers", gpu_workers, "batched nvJPEG workers (threads, each with its own decode state); may be 0");
+  int huffman_workers = 0;
+  app.add_option("--gpu-huffman-workers", huffman_workers, "GPU Huffman workers beside them (a file at a time)");
+  int huffman_batch = 8;
+  app.add_option("--gpu-huffman-batch", huffman_batch, "files a GPU Huffman worker takes at a time");
   // The network beside the decoders, in this process, as `index` runs it: what it costs them.
   constexpr int kNetworkBatch = 64;
   std::string network_model, network_photos;
   app.add_option("--with-network", network_model, "meanwhile run this model at batch 64 on the first CUDA GPU");
   app.add_option("--network-photos", network_photos, "photos for --with-network (decoded once, on the CPU)");
   CLI11_PARSE(app, argc, argv);
-  std::vector<std::unique_ptr<engine::GpuJpegDecoder>> gpu_decoders;
+  // The first decoder checks the files (as index's feeders do); the workers decode.
+  std::unique_ptr<engine::GpuJpegDecoder> checker;
+  std::vector<std::unique_ptr<engine::GpuJpegDecoder>> gpu_decoders;  // batched, then GPU Huffman
   if (gpu) {
     auto cuda = engine::PickDevice({"cuda", false});
     if (cuda.ok()) cuda->device = engine::OpenDevice(cuda->device);
     auto created = cuda.ok() ? engine::GpuJpegDecoder::Create(cuda->device) : Result<std::unique_ptr<engine::GpuJpegDecoder>>(cuda.status());
-    for (int w = 1; created.ok() && w <= gpu_workers; ++w) {
-      gpu_decoders.push_back(std::move(created).value());
-      if (w < gpu_workers) created = gpu_decoders.front()->AnotherWorker();
+    if (created.ok()) checker = std::move(created).value();
+    for (int w = 0; created.ok() && w < gpu_workers + huffman_workers; ++w) {
+      created = checker->AnotherWorker(w < gpu_workers ? engine::GpuJpegEngine::kBatched : engine::GpuJpegEngine::kGpuHuffman);
+      if (created.ok()) gpu_decoders.push_back(std::move(created).value());
     }
     if (!created.ok()) {
       std::fprintf(stderr, "decode_bench: --gpu: %s\n", created.status().ToString().c_str());
@@ -70,9 +78,19 @@ int main(int argc, char** argv) {
     files.emplace_back((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   }
   if (files.empty()) return 2;
+  // What nvJPEG takes (the rest, progressive on the hardware engine..., index decodes on the CPU).
+  std::vector<engine::GpuJpegDecoder::Input> gpu_inputs;
+  for (const auto& f : files) {
+    engine::GpuJpegDecoder::Input in{f.data(), f.size(), 1};
+    if (checker && checker->Check(&in).ok()) gpu_inputs.push_back(in);
+  }
+  if (checker && gpu_inputs.empty()) {
+    std::fprintf(stderr, "decode_bench: --gpu: nvJPEG takes none of the files\n");
+    return 2;
+  }
   media::DecodeOptions options;
   if (!exact) options.target_width = options.target_height = model::kDecodeMargin * 512;
-  std::atomic<long> done{0}, failed{0}, gpu_done{0}, network_done{0};
+  std::atomic<long> done{0}, failed{0}, gpu_done{0}, huffman_done{0}, network_done{0};
   std::atomic<bool> stop{false};
   std::unique_ptr<model::Detector> network;
   std::vector<RgbImage> network_images;
@@ -120,16 +138,15 @@ int main(int argc, char** argv) {
   for (size_t w = 0; w < gpu_decoders.size(); ++w) {
     pool.emplace_back([&, w] {
       engine::GpuJpegDecoder* decoder = gpu_decoders[w].get();
-      for (size_t i = w * gpu_batch; !stop;) {
+      const bool huffman = static_cast<int>(w) >= gpu_workers;
+      const size_t batch_size = huffman ? huffman_batch : gpu_batch;
+      for (size_t i = w * batch_size; !stop;) {
         std::vector<engine::GpuJpegDecoder::Input> batch;
-        for (int k = 0; k < gpu_batch; ++k, ++i) {
-          const auto& f = files[i % files.size()];
-          batch.push_back({f.data(), f.size(), 1});
-        }
+        for (size_t k = 0; k < batch_size; ++k, ++i) batch.push_back(gpu_inputs[i % gpu_inputs.size()]);
         for (const auto& r : decoder->Decode(batch)) {
           failed += !r.ok();
-          ++done;
-          gpu_done += r.ok();
+          done += r.ok();
+          (huffman ? huffman_done : gpu_done) += r.ok();
         }
       }
     });
@@ -147,11 +164,15 @@ int main(int argc, char** argv) {
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   nlohmann::json out = {{"threads", threads}, {"exact", exact}, {"files", files.size()},
                         {"failed", failed.load()}, {"decode_ips", std::round(done / elapsed * 10) / 10}};
-  if (!gpu_decoders.empty()) {
-    out["gpu"] = gpu_decoders.front()->backend();
+  if (checker) {
+    out["gpu"] = checker->backend();
     out["gpu_batch"] = gpu_batch;
     out["gpu_workers"] = gpu_workers;
-    out["gpu_ips"] = std::round(gpu_done / elapsed * 10) / 10;
+    out["gpu_huffman_workers"] = huffman_workers;
+    out["gpu_takes"] = gpu_inputs.size();
+    out["gpu_ips"] = std::round((gpu_done + huffman_done) / elapsed * 10) / 10;
+    out["batched_ips"] = std::round(gpu_done / elapsed * 10) / 10;
+    out["huffman_ips"] = std::round(huffman_done / elapsed * 10) / 10;
   }
   if (network) out["network_ips"] = std::round(network_done / elapsed * 10) / 10;
   std::printf("%s\n", out.dump().c_str());

@@ -97,6 +97,10 @@ void PrintSummary(const pipeline::IndexSummary& s, const std::string& device, co
     std::printf(
         "GPU JPEG decoding (nvJPEG, %s, %d workers): %lld files, %.2f s (all GPUs); the rest decoded on the CPU\n",
         s.gpu_decoder.c_str(), s.gpu_decode_workers, (long long)s.gpu_decoded, s.gpu_decode_s);
+    if (s.gpu_huffman_workers > 0) {
+      std::printf("  of which by %d GPU Huffman workers beside it: %lld files\n", s.gpu_huffman_workers,
+                  (long long)s.gpu_huffman_decoded);
+    }
   }
   std::printf("catalog: %s\n", catalog_path.c_str());
 }

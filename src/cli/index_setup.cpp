@@ -26,6 +26,7 @@ pipeline::IndexOptions OptionsFor(const IndexSettings& s, const model::ModelInfo
   options.concurrency = DecodeWorkers(s.concurrency, device);
   options.jpeg_decode = s.jpeg_decode;
   options.nvjpeg_workers = s.nvjpeg_workers;
+  options.gpu_huffman_workers = s.gpu_huffman_workers;
   options.max_memory = s.max_memory;
   options.video_interval_s = s.video_interval_s;
   return options;
@@ -36,7 +37,7 @@ pipeline::IndexOptions OptionsFor(const IndexSettings& s, const model::ModelInfo
 std::vector<std::string> IndexKeys() {
   auto keys = EngineKeys();
   keys.insert(keys.end(),
-              {"preprocess", "decode", "nvjpeg_workers", "batch_size", "concurrency", "max_memory", "max_pixels",
+              {"preprocess", "decode", "nvjpeg_workers", "gpu_huffman_workers", "batch_size", "concurrency", "max_memory", "max_pixels",
                "max_decode_seconds", "catalog", "extensions", "include_hidden", "video_interval"});
   return keys;
 }
@@ -49,18 +50,20 @@ Result<IndexSettings> ReadIndexSettings(const Config& config) {
   auto batch_size = config.GetInt("batch_size");
   auto concurrency = config.GetInt("concurrency");
   auto nvjpeg_workers = config.GetInt("nvjpeg_workers");
+  auto gpu_huffman_workers = config.GetInt("gpu_huffman_workers");
   auto max_memory = config.GetBytes("max_memory");
   auto max_pixels = config.GetInt("max_pixels");
   auto max_decode_seconds = config.GetDouble("max_decode_seconds");
   auto include_hidden = config.GetBool("include_hidden");
   auto video_interval = config.GetDouble("video_interval");
   for (const Status* status :
-       {&batch_size.status(), &concurrency.status(), &nvjpeg_workers.status(), &max_memory.status(),
+       {&batch_size.status(), &concurrency.status(), &nvjpeg_workers.status(), &gpu_huffman_workers.status(), &max_memory.status(),
         &max_pixels.status(), &max_decode_seconds.status(), &include_hidden.status(), &video_interval.status()}) {
     if (!status->ok()) return *status;
   }
-  if (*batch_size < 1 || *concurrency < 0 || *nvjpeg_workers < 1) {
-    return InvalidArgument("batch_size and nvjpeg_workers must be >= 1, concurrency >= 0 (0 = auto)");
+  if (*batch_size < 1 || *concurrency < 0 || *nvjpeg_workers < 1 || *gpu_huffman_workers < 0) {
+    return InvalidArgument(
+        "batch_size and nvjpeg_workers must be >= 1, concurrency >= 0 (0 = auto), gpu_huffman_workers >= 0");
   }
   if (*video_interval <= 0) return InvalidArgument("video_interval must be > 0 seconds");
   auto jpeg_decode = pipeline::ParseJpegDecode(config.Get("decode"));
@@ -72,6 +75,7 @@ Result<IndexSettings> ReadIndexSettings(const Config& config) {
   s.batch_size = static_cast<int>(*batch_size);
   s.concurrency = *concurrency;
   s.nvjpeg_workers = static_cast<int>(*nvjpeg_workers);
+  s.gpu_huffman_workers = static_cast<int>(*gpu_huffman_workers);
   s.max_memory = *max_memory;
   s.max_pixels = static_cast<uint64_t>(std::max<int64_t>(1, *max_pixels));
   s.max_decode_seconds = *max_decode_seconds;

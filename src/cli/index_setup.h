@@ -32,6 +32,7 @@ struct IndexSettings {
   int batch_size = 64;
   int64_t concurrency = 0;  // as configured; 0 = auto (DecodeWorkers)
   int nvjpeg_workers = 1;
+  int gpu_huffman_workers = 1;
   uint64_t max_memory = 0;
   uint64_t max_pixels = 0;
   double max_decode_seconds = 0;

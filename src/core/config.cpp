@@ -50,6 +50,7 @@ const std::vector<ConfigKey>& ConfigKeys() {
       {"preprocess", "fast", "fast: JPEGs decoded at the DCT scale nearest 2x the model input; exact: full decode"},
       {"decode", "auto", "where JPEGs are decoded: cpu | gpu (nvJPEG on the CUDA devices) | auto (both at once on CUDA, else cpu)"},
       {"nvjpeg_workers", "1", "nvJPEG workers per GPU with decode gpu|auto: the GPU's JPEG decoder serves one at a time, while feeders read and check the next files"},
+      {"gpu_huffman_workers", "1", "workers per GPU beside nvJPEG's, with decode gpu|auto, that decode JPEGs with nvJPEG's GPU Huffman decoder on the CUDA cores; 0 = none"},
       {"batch_size", "64", "images per forward pass at most; memory may lower it"},
       {"concurrency", "0", "decode workers; 0 = auto: every core beside a CUDA GPU, else 3 (the original app's DEFAULT_CONCURRENCY)"},
       {"max_memory", "8GiB", "ceiling for decoded images in flight plus inference; peak RSS stays under it"},

@@ -36,6 +36,12 @@ namespace mediadex::engine {
 inline constexpr size_t kJpegEndWindow = 64 * 1024;
 bool JpegEndsWhole(const uint8_t* data, size_t size);
 
+// Which of nvJPEG's decoders a worker drives.
+enum class GpuJpegEngine {
+  kBatched,     // the GPU's nvJPEG backend, a batch per call: the hardware JPEG engine where there is one
+  kGpuHuffman,  // nvJPEG's GPU_HYBRID decoder on the CUDA cores, Huffman decoding included, a file at a time
+};
+
 class GpuJpegDecoder {
  public:
   struct Library;  // a GPU's nvJPEG context, shared by its workers
@@ -66,13 +72,17 @@ class GpuJpegDecoder {
     [[maybe_unused]] int device_index_;  // read by the CUDA build's destructor
   };
   [[nodiscard]] static std::unique_ptr<BackgroundStart> StartInBackground(const DeviceInfo& device);
-  // A decoder for another thread on the same GPU, sharing this one's nvJPEG context.
-  Result<std::unique_ptr<GpuJpegDecoder>> AnotherWorker() const;
+  // A decoder for another thread on the same GPU, sharing this one's nvJPEG context. A
+  // kGpuHuffman worker decodes beside the hardware engine (a second decoder on the same GPU:
+  // the CPU's Huffman stage is what limits nvJPEG's other backends on big photos); it takes
+  // the files Check passed on a kBatched one.
+  Result<std::unique_ptr<GpuJpegDecoder>> AnotherWorker(GpuJpegEngine engine = GpuJpegEngine::kBatched) const;
   ~GpuJpegDecoder();
   GpuJpegDecoder(const GpuJpegDecoder&) = delete;
   GpuJpegDecoder& operator=(const GpuJpegDecoder&) = delete;
 
-  // "hardware" (the GPU's JPEG engine) or "cuda" (nvJPEG on the CUDA cores).
+  // "hardware" (the GPU's JPEG engine), "cuda" (nvJPEG on the CUDA cores) or "gpu-huffman"
+  // (a kGpuHuffman worker).
   const std::string& backend() const;
   // Whether nvJPEG runs in a CUDA context of its own, away from the network's (the fast way:
   // engine/gpu_jpeg.cpp), rather than in the process's.
@@ -95,7 +105,8 @@ class GpuJpegDecoder {
  private:
   struct Impl;
   explicit GpuJpegDecoder(std::unique_ptr<Impl> impl);
-  static Result<std::unique_ptr<GpuJpegDecoder>> Worker(const DeviceInfo& device, std::shared_ptr<const Library> library);
+  static Result<std::unique_ptr<GpuJpegDecoder>> Worker(const DeviceInfo& device, std::shared_ptr<const Library> library,
+                                                        GpuJpegEngine engine);
   static Result<std::shared_ptr<const Library>> StartLibrary(const DeviceInfo& device);  // catches LibTorch's errors
   static Result<std::shared_ptr<const Library>> StartLibraryOn(const DeviceInfo& device);
   std::unique_ptr<Impl> impl_;

@@ -8,6 +8,7 @@
 #include <nvjpeg.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <future>
@@ -131,6 +132,21 @@ struct GpuJpegDecoder::Impl {
   std::string backend;
   bool hardware = false;
   int initialized_batch = 0;
+  // A kGpuHuffman worker: nvJPEG's decoupled API with the GPU_HYBRID decoder, a file at a time.
+  // Two slots alternate, so one file's host phase (parsing into pinned memory) overlaps the
+  // previous file's copy to the GPU.
+  struct Slot {
+    nvjpegBufferPinned_t pinned = nullptr;
+    nvjpegJpegStream_t stream = nullptr;
+    cudaEvent_t copied = nullptr;  // the slot's last file is on the GPU: its pinned memory is free
+  };
+  bool gpu_huffman = false;
+  nvjpegHandle_t own_handle = nullptr;  // where the library's (hardware) handle makes no GPU_HYBRID decoder
+  nvjpegJpegDecoder_t huffman = nullptr;
+  nvjpegJpegState_t huffman_state = nullptr;
+  nvjpegDecodeParams_t huffman_params = nullptr;
+  nvjpegBufferDevice_t huffman_buffer = nullptr;
+  Slot slots[2];
   bool warned_batch_failure = false;
   // Time in Check, in setting up batches (the checks Decode makes itself, allocation), waiting
   // for the previous batch, and in nvJPEG's batched decode (the hardware backend returns when
@@ -143,15 +159,26 @@ struct GpuJpegDecoder::Impl {
 
   ~Impl() {
     if (files > 0 || check_s > 0) {
-      spdlog::debug("{}: nvJPEG worker: checks {:.2f} s; {} files decoded in {} batches in {:.2f} s ({} batch "
+      spdlog::debug("{}: nvJPEG {} worker: checks {:.2f} s; {} files decoded in {} batches in {:.2f} s ({} batch "
                     "sizes readied in {:.2f} s), with {:.2f} s setting up batches and {:.2f} s waiting for a previous one",
-                    device.name, check_s, files, batches, decode_s, initializations, initialize_s, setup_s, wait_s);
+                    device.name, backend, check_s, files, batches, decode_s, initializations, initialize_s, setup_s,
+                    wait_s);
     }
     if (pixel_stream) pixel_stream->synchronize();  // nothing in flight on what is about to go
     ContextScope in_own(library->own);
     if (decode_stream) cudaStreamSynchronize(decode_stream);
     if (parser) nvjpegJpegStreamDestroy(parser);
     if (state) nvjpegJpegStateDestroy(state);
+    for (Slot& slot : slots) {
+      if (slot.copied) cudaEventDestroy(slot.copied);
+      if (slot.stream) nvjpegJpegStreamDestroy(slot.stream);
+      if (slot.pinned) nvjpegBufferPinnedDestroy(slot.pinned);
+    }
+    if (huffman_state) nvjpegJpegStateDestroy(huffman_state);
+    if (huffman_buffer) nvjpegBufferDeviceDestroy(huffman_buffer);
+    if (huffman_params) nvjpegDecodeParamsDestroy(huffman_params);
+    if (huffman) nvjpegDecoderDestroy(huffman);
+    if (own_handle) nvjpegDestroy(own_handle);
     if (decoded) cudaEventDestroy(decoded);
     if (decode_stream) cudaStreamDestroy(decode_stream);
   }
@@ -179,6 +206,85 @@ struct GpuJpegDecoder::Impl {
     in->width = width;
     in->height = height;
     return Status::Ok();
+  }
+
+  // Readies a kGpuHuffman worker (in nvJPEG's context).
+  Status StartGpuHuffman() {
+    gpu_huffman = true;
+    backend = "gpu-huffman";
+    hardware = false;
+    nvjpegStatus_t s = nvjpegDecoderCreate(handle, NVJPEG_BACKEND_GPU_HYBRID, &huffman);
+    if (s != NVJPEG_STATUS_SUCCESS) {
+      s = nvjpegCreateEx(NVJPEG_BACKEND_GPU_HYBRID, nullptr, nullptr, NVJPEG_FLAGS_DEFAULT, &own_handle);
+      if (s == NVJPEG_STATUS_SUCCESS) {
+        handle = own_handle;
+        s = nvjpegDecoderCreate(handle, NVJPEG_BACKEND_GPU_HYBRID, &huffman);
+      }
+    }
+    if (s == NVJPEG_STATUS_SUCCESS) s = nvjpegDecoderStateCreate(handle, huffman, &huffman_state);
+    if (s == NVJPEG_STATUS_SUCCESS) s = nvjpegDecodeParamsCreate(handle, &huffman_params);
+    if (s == NVJPEG_STATUS_SUCCESS) s = nvjpegDecodeParamsSetOutputFormat(huffman_params, NVJPEG_OUTPUT_RGBI);
+    if (s == NVJPEG_STATUS_SUCCESS) s = nvjpegBufferDeviceCreate(handle, nullptr, &huffman_buffer);
+    if (s == NVJPEG_STATUS_SUCCESS) s = nvjpegStateAttachDeviceBuffer(huffman_state, huffman_buffer);
+    for (Slot& slot : slots) {
+      if (s == NVJPEG_STATUS_SUCCESS) s = nvjpegBufferPinnedCreate(handle, nullptr, &slot.pinned);
+      if (s == NVJPEG_STATUS_SUCCESS) s = nvjpegJpegStreamCreate(handle, &slot.stream);
+      if (s == NVJPEG_STATUS_SUCCESS && cudaEventCreateWithFlags(&slot.copied, cudaEventDisableTiming) != cudaSuccess) {
+        return DeviceError(device.name + ": nvJPEG's GPU Huffman decoder did not start: no event for it");
+      }
+    }
+    if (s != NVJPEG_STATUS_SUCCESS) {
+      return DeviceError(device.name + ": nvJPEG's GPU Huffman decoder did not start: " + NvjpegError(s));
+    }
+    return Status::Ok();
+  }
+
+  // Queues the batched decode of every file on decode_stream (one status for all).
+  nvjpegStatus_t QueueBatched(const std::vector<const unsigned char*>& data, const std::vector<size_t>& lengths,
+                              std::vector<nvjpegImage_t>& outputs) {
+    using Clock = std::chrono::steady_clock;
+    const int n = static_cast<int>(data.size());
+    nvjpegStatus_t s = NVJPEG_STATUS_SUCCESS;
+    if (state == nullptr) state = library->TakeSpareState();
+    if (state == nullptr) {
+      s = nvjpegJpegStateCreate(handle, &state);
+      if (s != NVJPEG_STATUS_SUCCESS) state = nullptr;
+    }
+    if (s == NVJPEG_STATUS_SUCCESS && n != initialized_batch) {
+      const auto initializing = Clock::now();
+      s = nvjpegDecodeBatchedInitialize(handle, state, n, 1, NVJPEG_OUTPUT_RGBI);
+      initialized_batch = s == NVJPEG_STATUS_SUCCESS ? n : 0;
+      initialize_s += std::chrono::duration<double>(Clock::now() - initializing).count();
+      ++initializations;
+    }
+    if (s == NVJPEG_STATUS_SUCCESS) {
+      s = nvjpegDecodeBatched(handle, state, data.data(), lengths.data(), outputs.data(), decode_stream);
+    }
+    if (s != NVJPEG_STATUS_SUCCESS) initialized_batch = 0;
+    return s;
+  }
+
+  // Queues each file's decode on decode_stream with the GPU Huffman decoder (a status each:
+  // one bad file fails alone).
+  std::vector<nvjpegStatus_t> QueueEach(const std::vector<const unsigned char*>& data,
+                                        const std::vector<size_t>& lengths, std::vector<nvjpegImage_t>& outputs) {
+    std::vector<nvjpegStatus_t> statuses;
+    for (size_t k = 0; k < data.size(); ++k) {
+      Slot& slot = slots[k % 2];
+      CheckCuda(cudaEventSynchronize(slot.copied), "nvJPEG event");
+      nvjpegStatus_t s = nvjpegStateAttachPinnedBuffer(huffman_state, slot.pinned);
+      if (s == NVJPEG_STATUS_SUCCESS) s = nvjpegJpegStreamParse(handle, data[k], lengths[k], 0, 0, slot.stream);
+      if (s == NVJPEG_STATUS_SUCCESS) s = nvjpegDecodeJpegHost(handle, huffman, huffman_state, huffman_params, slot.stream);
+      if (s == NVJPEG_STATUS_SUCCESS) {
+        s = nvjpegDecodeJpegTransferToDevice(handle, huffman, huffman_state, slot.stream, decode_stream);
+      }
+      if (s == NVJPEG_STATUS_SUCCESS) {
+        CheckCuda(cudaEventRecord(slot.copied, decode_stream), "nvJPEG event");
+        s = nvjpegDecodeJpegDevice(handle, huffman, huffman_state, &outputs[k], decode_stream);
+      }
+      statuses.push_back(s);
+    }
+    return statuses;
   }
 };
 
@@ -294,15 +400,16 @@ Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::Create(const DeviceInfo&
   }
   LibraryResult library = background ? background->get() : StartLibrary(device);
   if (!library.ok()) return library.status();
-  return Worker(device, std::move(library).value());
+  return Worker(device, std::move(library).value(), GpuJpegEngine::kBatched);
 }
 
-Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::AnotherWorker() const {
-  return Worker(impl_->device, impl_->library);
+Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::AnotherWorker(GpuJpegEngine engine) const {
+  return Worker(impl_->device, impl_->library, engine);
 }
 
 Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::Worker(const DeviceInfo& device,
-                                                              std::shared_ptr<const Library> library) {
+                                                              std::shared_ptr<const Library> library,
+                                                              GpuJpegEngine engine) {
   c10::cuda::CUDAGuard guard(static_cast<c10::DeviceIndex>(device.index));
   auto impl = std::make_unique<Impl>();
   impl->device = device;
@@ -318,6 +425,9 @@ Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::Worker(const DeviceInfo&
     return DeviceError(device.name + ": nvJPEG did not start: no stream for it");
   }
   // The decode state comes with the first Decode: a decoder that only checks never needs one.
+  if (engine == GpuJpegEngine::kGpuHuffman) {
+    if (Status started = impl->StartGpuHuffman(); !started.ok()) return started;
+  }
   const nvjpegStatus_t status = nvjpegJpegStreamCreate(impl->handle, &impl->parser);
   if (status != NVJPEG_STATUS_SUCCESS) return DeviceError(device.name + ": nvJPEG did not start: " + NvjpegError(status));
   return std::unique_ptr<GpuJpegDecoder>(new GpuJpegDecoder(std::move(impl)));
@@ -384,35 +494,18 @@ std::vector<Result<RgbImage>> GpuJpegDecoder::Decode(const std::vector<Input>& i
     d.wait_s += seconds_since(start);
     start = Clock::now();
     const int n = static_cast<int>(batch.size());
-    nvjpegStatus_t s = NVJPEG_STATUS_SUCCESS;
+    std::vector<nvjpegStatus_t> statuses;
     {
       ContextScope in_own(d.library->own);
-      if (d.state == nullptr) d.state = d.library->TakeSpareState();
-      if (d.state == nullptr) {
-        s = nvjpegJpegStateCreate(d.handle, &d.state);
-        if (s != NVJPEG_STATUS_SUCCESS) d.state = nullptr;
-      }
-      if (s == NVJPEG_STATUS_SUCCESS && n != d.initialized_batch) {
-        const auto initializing = Clock::now();
-        s = nvjpegDecodeBatchedInitialize(d.handle, d.state, n, 1, NVJPEG_OUTPUT_RGBI);
-        d.initialized_batch = s == NVJPEG_STATUS_SUCCESS ? n : 0;
-        d.initialize_s += seconds_since(initializing);
-        ++d.initializations;
-      }
-      if (s == NVJPEG_STATUS_SUCCESS) {
-        s = nvjpegDecodeBatched(d.handle, d.state, data.data(), lengths.data(), outputs.data(), d.decode_stream);
-      }
-      if (s == NVJPEG_STATUS_SUCCESS) CheckCuda(cudaEventRecord(d.decoded, d.decode_stream), "nvJPEG event");
+      statuses = d.gpu_huffman ? d.QueueEach(data, lengths, outputs)
+                               : std::vector<nvjpegStatus_t>(batch.size(), d.QueueBatched(data, lengths, outputs));
+      CheckCuda(cudaEventRecord(d.decoded, d.decode_stream), "nvJPEG event");
     }
-    if (s != NVJPEG_STATUS_SUCCESS) {
+    if (!d.gpu_huffman && statuses.front() != NVJPEG_STATUS_SUCCESS && !d.warned_batch_failure) {
       // One file nvJPEG's checks let through can fail the whole batch: all go to the CPU.
-      if (!d.warned_batch_failure) {
-        spdlog::info("{}: nvJPEG batch failed ({}); its files are decoded on the CPU", d.device.name, NvjpegError(s));
-        d.warned_batch_failure = true;
-      }
-      for (size_t i : batch) results[i] = Unsupported(NvjpegError(s));
-      d.initialized_batch = 0;
-      return;
+      spdlog::info("{}: nvJPEG batch failed ({}); its files are decoded on the CPU", d.device.name,
+                   NvjpegError(statuses.front()));
+      d.warned_batch_failure = true;
     }
     // `written` follows the decode on the pixel stream (a wait across contexts is allowed):
     // queued, not done. Whoever reads the pixels waits for it on their own stream.
@@ -420,6 +513,10 @@ std::vector<Result<RgbImage>> GpuJpegDecoder::Decode(const std::vector<Input>& i
     auto written = std::make_shared<c10::Event>(c10::DeviceType::CUDA);
     written->record(*d.pixel_stream);
     for (size_t k = 0; k < batch.size(); ++k) {
+      if (statuses[k] != NVJPEG_STATUS_SUCCESS) {
+        results[batch[k]] = Unsupported(NvjpegError(statuses[k]));
+        continue;
+      }
       const Input& in = inputs[batch[k]];
       auto device_pixels = std::make_shared<DevicePixels>();
       device_pixels->hwc = pixels[k];
@@ -437,7 +534,7 @@ std::vector<Result<RgbImage>> GpuJpegDecoder::Decode(const std::vector<Input>& i
       spdlog::debug("{}: first nvJPEG batch, {} files: setting up {:.3f} s, waiting {:.3f} s, queueing the decode {:.3f} s",
                     d.device.name, n, d.setup_s, d.wait_s, d.decode_s);
     }
-    d.files += n;
+    d.files += std::count(statuses.begin(), statuses.end(), NVJPEG_STATUS_SUCCESS);
     ++d.batches;
   });
   if (!status.ok()) {

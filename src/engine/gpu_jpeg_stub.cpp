@@ -19,7 +19,7 @@ std::unique_ptr<GpuJpegDecoder::BackgroundStart> GpuJpegDecoder::StartInBackgrou
 
 GpuJpegDecoder::BackgroundStart::~BackgroundStart() = default;
 
-Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::AnotherWorker() const {
+Result<std::unique_ptr<GpuJpegDecoder>> GpuJpegDecoder::AnotherWorker(GpuJpegEngine) const {
   return Unsupported("GPU JPEG decoding needs a CUDA build of mediadex (docs/gpu.md)");
 }
 

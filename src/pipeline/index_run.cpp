@@ -90,6 +90,8 @@ Status AnalysePending(const std::vector<const model::Detector*>& detectors, std:
   summary->video_frames = run.video_frames;
   summary->decode_workers = std::max(1, options.concurrency);
   summary->gpu_decoded = run.gpu_decoded;
+  summary->gpu_huffman_workers = gpu_decode.huffman_workers_started();
+  summary->gpu_huffman_decoded = run.gpu_huffman_decoded;
   summary->gpu_decode_workers = gpu_decode.workers_started();
   summary->gpu_decoder = gpu_decode.backend();
   summary->read_decode_s = run.stats.decode.seconds();

@@ -47,6 +47,7 @@ struct IndexOptions {
   int concurrency = 3;   // CPU decode workers
   JpegDecode jpeg_decode = JpegDecode::kAuto;
   int nvjpeg_workers = 1;            // per GPU, with kGpu or kAuto
+  int gpu_huffman_workers = 0;       // per GPU beside them (engine::GpuJpegEngine::kGpuHuffman)
   uint64_t max_memory = 8ull << 30;  // peak RSS ceiling, bytes
   double video_interval_s = 2.0;
   // --shard I/N: only the files of this shard are scanned, reconciled (and so can be gone) and
@@ -72,6 +73,8 @@ struct IndexSummary {
   int decode_workers = 0;      // CPU decode workers
   int gpu_decode_workers = 0;  // nvJPEG workers, all GPUs
   int64_t gpu_decoded = 0;     // JPEGs decoded by nvJPEG (the rest on the CPU)
+  int gpu_huffman_workers = 0;  // GPU Huffman workers, all GPUs
+  int64_t gpu_huffman_decoded = 0;  // of gpu_decoded, by them
   std::string gpu_decoder;     // its backend ("hardware", "cuda"); empty when none ran
   uint64_t peak_rss = 0;
   uint64_t budget_bytes = 0;  // bytes available to images in flight + inference

@@ -68,6 +68,7 @@ struct RunContext {
   std::atomic<bool> retrying{false};     // the closer decodes the retry queue: no more retries
   std::atomic<bool> stop{false};         // the writer failed: stop everything
   std::atomic<int64_t> gpu_decoded{0};
+  std::atomic<int64_t> gpu_huffman_decoded{0};  // of gpu_decoded
   std::atomic<int64_t> video_frames{0};
   RunStats stats;
 

@@ -1,7 +1,8 @@
 // nvJPEG on a CUDA machine (label gpu): the GPU decodes what the CPU decodes, upright, also
 // when batches follow each other without waiting and their bytes go as Decode returns, in a
 // CUDA context of its own (straight into LibTorch's memory) and in the process's; a file it
-// refuses costs only that file, never the rest of its batch.
+// refuses costs only that file, never the rest of its batch. The same for a GPU Huffman worker
+// (GpuJpegEngine::kGpuHuffman), which decodes a file at a time beside the hardware engine.
 #include "engine/gpu_jpeg.h"
 
 #include <ATen/ATen.h>
@@ -94,8 +95,21 @@ TEST(GpuJpegTest, DecodesTheSameInTheProcessContext) {
   ExpectDecodesWhatTheCpuDecodesUpright(decoder.get());
 }
 
-TEST(GpuJpegTest, RefusesFilesOneByOneNotTheBatch) {
+std::unique_ptr<GpuJpegDecoder> GpuHuffmanWorker(const GpuJpegDecoder& batched) {
+  auto worker = batched.AnotherWorker(GpuJpegEngine::kGpuHuffman);
+  EXPECT_TRUE(worker.ok()) << worker.status().ToString();
+  if (!worker.ok()) return nullptr;
+  EXPECT_EQ((*worker)->backend(), "gpu-huffman");
+  return std::move(worker).value();
+}
+
+TEST(GpuJpegTest, GpuHuffmanWorkerDecodesWhatTheCpuDecodesUpright) {
   auto decoder = Decoder();
+  ASSERT_TRUE(decoder);
+  ExpectDecodesWhatTheCpuDecodesUpright(GpuHuffmanWorker(*decoder).get());
+}
+
+void ExpectRefusesFilesOneByOne(GpuJpegDecoder* decoder) {
   ASSERT_TRUE(decoder);
   const std::string good = Bytes(testing::TestData("photo.jpg"));
   const std::vector<std::string> bytes = {good, Bytes(testing::TestData("photo_cmyk.jpg")),
@@ -111,6 +125,17 @@ TEST(GpuJpegTest, RefusesFilesOneByOneNotTheBatch) {
   EXPECT_FALSE(decoded[3].ok());
   EXPECT_OK(decoded[4]);
   EXPECT_FALSE(decoded[5].ok()) << "a file cut short goes to the CPU, which reports it";
+}
+
+TEST(GpuJpegTest, RefusesFilesOneByOneNotTheBatch) {
+  auto decoder = Decoder();
+  ExpectRefusesFilesOneByOne(decoder.get());
+}
+
+TEST(GpuJpegTest, GpuHuffmanWorkerRefusesFilesOneByOne) {
+  auto decoder = Decoder();
+  ASSERT_TRUE(decoder);
+  ExpectRefusesFilesOneByOne(GpuHuffmanWorker(*decoder).get());
 }
 
 }  // namespace

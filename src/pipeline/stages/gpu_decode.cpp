@@ -15,11 +15,20 @@ using Clock = std::chrono::steady_clock;
 // workers: ~1 ms a 4 MB file, where the hardware decoder takes ~1.4 ms.
 constexpr size_t kGpuFeeders = 2;
 
+// Files a GPU Huffman worker takes at a time. It decodes them one by one, so a small batch keeps
+// the hardware engine's share (whatever it takes while this one is busy) adaptive.
+constexpr size_t kGpuHuffmanBatch = 8;
+
 }  // namespace
 
 int GpuDecodeStage::workers_started() const {
   MutexLock lock(mutex_);
   return workers_started_;
+}
+
+int GpuDecodeStage::huffman_workers_started() const {
+  MutexLock lock(mutex_);
+  return huffman_workers_started_;
 }
 
 std::string GpuDecodeStage::backend() const {
@@ -61,15 +70,37 @@ double GpuDecodeStage::Run(const GpuDecodePlan& plan, const std::function<void()
     workers_started_ += plan.workers;
     backend_ = decoders.front()->backend();
   }
-  spdlog::debug("{}: {} nvJPEG workers and {} feeders ready {:.2f} s into the run", device.name, plan.workers,
-                kGpuFeeders, run_.stats.elapsed());
+  // Beside the batched decoder, the GPU Huffman workers take the same checked files: each
+  // decoder takes more as soon as it is free, so their shares follow their rates in this run.
+  std::vector<std::unique_ptr<engine::GpuJpegDecoder>> huffman;
+  for (int i = 0; i < run_.options.gpu_huffman_workers; ++i) {
+    auto worker = decoders.front()->AnotherWorker(engine::GpuJpegEngine::kGpuHuffman);
+    if (!worker.ok()) {
+      spdlog::info("{}: no GPU Huffman decoding beside nvJPEG's {} backend ({})", device.name, backend(),
+                   worker.status().message());
+      break;
+    }
+    huffman.push_back(std::move(worker).value());
+  }
+  {
+    MutexLock lock(mutex_);
+    huffman_workers_started_ += static_cast<int>(huffman.size());
+  }
+  spdlog::debug("{}: {} nvJPEG workers, {} GPU Huffman workers and {} feeders ready {:.2f} s into the run",
+                device.name, plan.workers, huffman.size(), kGpuFeeders, run_.stats.elapsed());
   std::atomic<size_t> feeding{kGpuFeeders};
   std::vector<std::thread> threads;
+  for (auto& worker : huffman) {
+    threads.emplace_back([&, decoder = worker.get()] {
+      const ThreadCpuTime cpu(run_.stats.cpu_used.nvjpeg_workers);
+      DecodeBatches(*decoder, *plan.detector, checked, kGpuHuffmanBatch);
+    });
+  }
   for (size_t i = 0; i < decoders.size(); ++i) {
     threads.emplace_back([&, i] {
       if (i < static_cast<size_t>(plan.workers)) {
         const ThreadCpuTime cpu(run_.stats.cpu_used.nvjpeg_workers);
-        return DecodeBatches(*decoders[i], *plan.detector, checked);
+        return DecodeBatches(*decoders[i], *plan.detector, checked, static_cast<size_t>(run_.batch_size.load()));
       }
       {
         const ThreadCpuTime cpu(run_.stats.cpu_used.nvjpeg_feeders);
@@ -81,6 +112,7 @@ double GpuDecodeStage::Run(const GpuDecodePlan& plan, const std::function<void()
   for (auto& t : threads) t.join();
   decoded_all();
   const auto stopping = Clock::now();
+  huffman.clear();
   decoders.clear();
   return std::chrono::duration<double>(Clock::now() - stopping).count();
 }
@@ -123,7 +155,8 @@ void GpuDecodeStage::Feed(engine::GpuJpegDecoder& checker, const model::Detector
 // size (as far as their pixels fit the GPU's share; the rest, and what nvJPEG still refuses, on
 // the CPU here), and prepares them there.
 void GpuDecodeStage::DecodeBatches(engine::GpuJpegDecoder& decoder, const model::Detector& detector,
-                                   BoundedQueue<CheckedJpeg>& checked) {
+                                   BoundedQueue<CheckedJpeg>& checked, size_t max_batch) {
+  const bool gpu_huffman = decoder.backend() == "gpu-huffman";
   RunStats& stats = run_.stats;
   MemoryBudget& gpu_memory = *run_.GpuMemoryOf(detector);
   const uint64_t input_bytes = run_.footprint.device_input_bytes;
@@ -131,8 +164,8 @@ void GpuDecodeStage::DecodeBatches(engine::GpuJpegDecoder& decoder, const model:
   while (true) {
     // What the feeders have ready, and what they bring while the batch fills.
     const auto waiting = Clock::now();
-    std::vector<CheckedJpeg> batch =
-        checked.PopBatch(static_cast<size_t>(run_.batch_size.load()), std::chrono::milliseconds(2));
+    std::vector<CheckedJpeg> batch = checked.PopBatch(
+        std::min(max_batch, static_cast<size_t>(run_.batch_size.load())), std::chrono::milliseconds(2));
     stats.gpu_phases.starved.Add(waiting);
     if (batch.empty()) {
       spdlog::debug("{}: nvJPEG worker out of JPEGs {:.2f} s into the run", detector.device().name, stats.elapsed());
@@ -178,6 +211,7 @@ void GpuDecodeStage::DecodeBatches(engine::GpuJpegDecoder& decoder, const model:
         item.Fail(prepared);
       }
       ++run_.gpu_decoded;
+      if (gpu_huffman) ++run_.gpu_huffman_decoded;
       done[k] = true;
     }
     stats.gpu_phases.prepare.Add(phase);
