@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""make_library.py [--camera] SRC OUT COUNT: COUNT 4000x3000 JPEGs from the photos in SRC, made in
+"""make_library.py [--camera] [--unique U] SRC OUT COUNT: COUNT 4000x3000 JPEGs from the photos in SRC, made in
 parallel with Pillow and NumPy (the GPU machine has both, not ImageMagick). Cached: existing files
 stay. Prints the library's mean file size and its mix, which every figure must quote.
 
@@ -102,6 +102,8 @@ def describe(out, names):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--camera", action="store_true", help="camera-like grain and encodings (2.5-5 MB)")
+    ap.add_argument("--unique", type=int, default=0,
+                    help="make only this many distinct files; the rest are hard links to them (grain is slow)")
     ap.add_argument("src")
     ap.add_argument("out")
     ap.add_argument("count", type=int)
@@ -110,15 +112,22 @@ def main():
     if not photos:
         sys.exit(f"make_library.py: no .jpg or .png photos in {args.src}")
     os.makedirs(args.out, exist_ok=True)
+    unique = args.unique if 0 < args.unique < args.count else args.count
     jobs, names = [], []
     for i in range(args.count):
-        p = photos[i % len(photos)]
+        p = photos[i % unique % len(photos)]
         name = "%05d-%s.jpg" % (i, os.path.splitext(os.path.basename(p))[0])
         names.append(name)
-        jobs.append((p, os.path.join(args.out, name), i, i // len(photos), args.camera))
+        if i < unique:
+            jobs.append((p, os.path.join(args.out, name), i, i // len(photos), args.camera))
     with ProcessPoolExecutor() as pool:
         list(pool.map(make, jobs, chunksize=4))
-    print(f"{args.out}: {'camera-like' if args.camera else 'flat'} library: {describe(args.out, names)}")
+    for i in range(unique, args.count):
+        dst = os.path.join(args.out, names[i])
+        if not os.path.exists(dst):
+            os.link(os.path.join(args.out, names[i % unique]), dst)
+    distinct = f", {unique} distinct" if unique < args.count else ""
+    print(f"{args.out}: {'camera-like' if args.camera else 'flat'} library{distinct}: {describe(args.out, names)}")
 
 
 if __name__ == "__main__":

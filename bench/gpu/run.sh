@@ -13,7 +13,7 @@
 #   5. with several GPUs: the same end to end on every GPU (--device cuda);
 #   6. with LONG_N set: --decode auto in fp32 and fp16 over LONG_N JPEGs, where the first
 #      forward pass (its warm-up) weighs less.
-# Environment: SKIP_MODEL_ONLY, SKIP_DECODE, SKIP_PROFILE (=1 skips that part); MODEL_VARIANTS
+# Environment: LIBRARY (flat | camera), UNIQUE; SKIP_MODEL_ONLY, SKIP_DECODE, SKIP_PROFILE (=1 skips that part); MODEL_VARIANTS
 # (model-only runs, PRECISION[:DEPTHWISE]); BESIDE (nvJPEG beside the network,
 # CONTEXT:WORKERS[:VAR=VALUE,...]); PROFILE_DEPTHWISE; E2E (below); LONG_N.
 set -uo pipefail
@@ -22,7 +22,12 @@ BUILD=${1:-build-cuda}
 N=${2:-2000}
 RESULTS=${OUT:-/tmp/mediadex-gpu-bench}
 mkdir -p "$RESULTS"
-LIB=/tmp/mediadex-lib-$N
+# LIBRARY=camera: camera-like 12 MP JPEGs (2.5-5 MB: grain, q95, 4:4:4, progressive, EXIF
+# orientation; make_library.py), UNIQUE (256) of them distinct, the rest hard links; else flat.
+LIBRARY=${LIBRARY:-flat}
+LIBRARY_FLAGS=()
+[ "$LIBRARY" = camera ] && LIBRARY_FLAGS=(--camera --unique "${UNIQUE:-256}")
+LIB=/tmp/mediadex-lib-$LIBRARY-$N
 CORES=$(nproc)
 GPUS=$(nvidia-smi -L | grep -c '^GPU')
 PHOTOS=samples
@@ -38,8 +43,8 @@ echo "== model-only"
     --precision "${p%%:*}" --batch-sizes 1,8,64,256 --seconds 4 | sed "s/^{/{\"variant\":\"$p\",/" | tee -a "$RESULTS/model_only.jsonl"
 done
 
-echo "== library ($N JPEGs of 4000x3000)"
-python3 bench/gpu/make_library.py "$PHOTOS" "$LIB" "$N"
+echo "== library ($N JPEGs of 4000x3000, $LIBRARY)"
+python3 bench/gpu/make_library.py "${LIBRARY_FLAGS[@]}" "$PHOTOS" "$LIB" "$N"
 mkdir -p "$LIB-sample" && ls "$LIB" | head -64 | while read -r f; do ln -sf "$LIB/$f" "$LIB-sample/$f"; done
 mkdir -p "$LIB-128" && ls "$LIB" | head -128 | while read -r f; do ln -sf "$LIB/$f" "$LIB-128/$f"; done
 
@@ -48,8 +53,15 @@ if [ "${SKIP_DECODE:-0}" != 1 ]; then
   "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads "$CORES" --seconds 8 | tee -a "$RESULTS/decode.jsonl"
   "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads "$CORES" --seconds 8 --exact | tee -a "$RESULTS/decode.jsonl"
   "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads 0 --gpu --seconds 8 | tee -a "$RESULTS/decode.jsonl"
-  # As `index --decode auto` runs them: CPU decoders at the fast scale beside nvJPEG.
+  # nvJPEG's GPU Huffman decoder alone (one worker, two), and beside the hardware engine.
+  for huffman in ${HUFFMAN:-0:1 0:2 1:1 1:2}; do
+    "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads 0 --gpu --seconds 8 --gpu-workers "${huffman%%:*}" \
+      --gpu-huffman-workers "${huffman#*:}" | tee -a "$RESULTS/decode.jsonl"
+  done
+  # As `index --decode auto` runs them: CPU decoders at the fast scale beside nvJPEG (and beside
+  # both GPU decoders: the decode ceiling of this machine).
   "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads $((CORES - 2)) --gpu --seconds 8 | tee -a "$RESULTS/decode.jsonl"
+  "$BUILD/bench/decode_bench" --photos "$LIB-sample" --threads $((CORES - 2)) --gpu --gpu-huffman-workers 1 --seconds 8 | tee -a "$RESULTS/decode.jsonl"
   # nvJPEG beside the network in this process, in a CUDA context of its own (the default; one
   # worker and two) and sharing the network's. BESIDE: runs as CONTEXT:WORKERS[:VAR=VALUE,...].
   for run in ${BESIDE:-own:1 own:2 shared:1}; do
@@ -105,9 +117,9 @@ fi
 
 if [ -n "${LONG_N:-}" ]; then
   N=$LONG_N
-  LIB=/tmp/mediadex-lib-$N
+  LIB=/tmp/mediadex-lib-$LIBRARY-$N
   echo "== library ($N JPEGs of 4000x3000)"
-  python3 bench/gpu/make_library.py "$PHOTOS" "$LIB" "$N"
+  python3 bench/gpu/make_library.py "${LIBRARY_FLAGS[@]}" "$PHOTOS" "$LIB" "$N"
   for precision in fp32 fp16; do
     echo "== end-to-end over $N, GPU 0, --decode auto, $precision"
     RUN_ENV=MEDIADEX_PRECISION=$precision index cuda:0 auto "gpu-auto-$N-$precision"
