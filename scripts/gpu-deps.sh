@@ -109,6 +109,8 @@ done
 # libheif's codecs come as runtime libraries only: with no .pc of theirs, drop its
 # Requires.private (only a static link would need it).
 sed -i '/^Requires.private:/d' "$LIB/pkgconfig/libheif.pc" 2>/dev/null || true
+# libpq's names OpenSSL's .pc files, for static links only: the system's libssl3 serves it.
+sed -i '/^Requires.private:/d' "$LIB/pkgconfig/libpq.pc" 2>/dev/null || true
 
 # The runtime libraries' sonames: gpu-build.sh points each at the system's copy when the target
 # has one (same soname, newer build), so a process never mixes two builds of one library.

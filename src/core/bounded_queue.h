@@ -27,6 +27,15 @@ class BoundedQueue {
     return true;
   }
 
+  // Never blocks: false (the item stays with the caller) when the queue is full or closed.
+  bool TryPush(T& item) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (closed_ || items_.size() >= capacity_) return false;
+    items_.push_back(std::move(item));
+    not_empty_.notify_one();
+    return true;
+  }
+
   // Blocks until an item arrives; nullopt when the queue is closed and drained.
   std::optional<T> Pop() {
     std::unique_lock<std::mutex> lock(mutex_);

@@ -11,6 +11,10 @@ namespace {
 // would leave the CPU decoders idle at the end of a run while nvJPEG works through them.
 constexpr size_t kCheckedJpegsWaiting = 96;
 
+// JPEGs nvJPEG refused, read and waiting for a CPU decoder; a feeder decodes one itself only
+// when these are taken: feeders that decode keep the GPU's decoders waiting.
+constexpr size_t kRefusedJpegsWaiting = 16;
+
 bool HasJpegExtension(const std::string& path) {
   const std::string ext = media::ExtensionOf(path);
   return ext == "jpg" || ext == "jpeg" || ext == "jpe" || ext == "jfif";
@@ -41,6 +45,7 @@ RunContext::RunContext(std::vector<const model::Detector*> detectors_in, std::ve
     const bool nvjpeg =
         std::any_of(gpu_plans.begin(), gpu_plans.end(), [d](const GpuDecodePlan& p) { return p.detector == d; });
     checked.push_back(nvjpeg ? std::make_unique<BoundedQueue<CheckedJpeg>>(kCheckedJpegsWaiting) : nullptr);
+    refused.push_back(nvjpeg ? std::make_unique<BoundedQueue<CheckedJpeg>>(kRefusedJpegsWaiting) : nullptr);
   }
   for (const auto& [index, bytes] : plan.gpu_budgets) gpu_memory.emplace(index, std::make_unique<MemoryBudget>(bytes));
   // With GPU decoders, JPEGs (by name; the content is checked) form a list of their own:
@@ -75,6 +80,14 @@ size_t RunContext::LaneOf(const model::Detector* detector) const {
 MemoryBudget* RunContext::GpuMemoryOf(const model::Detector& detector) {
   if (!detector.device().own_memory) return nullptr;
   return gpu_memory.at(detector.device().index).get();
+}
+
+std::optional<CheckedJpeg> RunContext::TakeRefusedJpeg() {
+  for (auto& queue : refused) {
+    if (!queue) continue;
+    if (auto jpeg = queue->PopFor(std::chrono::milliseconds(0))) return jpeg;
+  }
+  return std::nullopt;
 }
 
 std::optional<CheckedJpeg> RunContext::TakeCheckedJpeg() {

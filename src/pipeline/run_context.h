@@ -55,6 +55,8 @@ struct RunContext {
   std::vector<std::unique_ptr<BoundedQueue<WorkItem>>> decoded;     // per lane: ready for inference
   std::vector<std::unique_ptr<BoundedQueue<WorkItem>>> uploads;     // per lane; nullptr: no upload stage
   std::vector<std::unique_ptr<BoundedQueue<CheckedJpeg>>> checked;  // per lane with nvJPEG; else nullptr
+  // Read JPEGs nvJPEG refused (progressive on the hardware engine...), for the CPU decoders.
+  std::vector<std::unique_ptr<BoundedQueue<CheckedJpeg>>> refused;  // per lane with nvJPEG; else nullptr
   BoundedQueue<std::vector<catalog::MediaResult>> results{4};       // committed by the writer
   BoundedQueue<catalog::MediaRow> retry{1 << 16};                   // decoded alone after the others
 
@@ -88,6 +90,8 @@ struct RunContext {
   // A JPEG the feeders checked for nvJPEG, for a CPU decoder that ran out of files (--decode
   // auto): at the end of a run nvJPEG's queue is the last work left. nullopt when none waits.
   std::optional<CheckedJpeg> TakeCheckedJpeg();
+  // A JPEG nvJPEG refused, for any CPU decoder before its next file; nullopt when none waits.
+  std::optional<CheckedJpeg> TakeRefusedJpeg();
 
  private:
   std::vector<size_t> jpegs_, others_;  // indices into pending (jpegs_ only with GPU decoders)

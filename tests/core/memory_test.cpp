@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -180,6 +181,19 @@ TEST(BoundedQueueTest, PopBatchTakesWhatIsReadyUpToItsSize) {
   EXPECT_EQ(q.PopBatch(10, std::chrono::milliseconds(1)), std::vector<int>{5}) << "the first item is waited for";
   late.join();
   EXPECT_TRUE(q.PopBatch(10, std::chrono::milliseconds(1)).empty());
+}
+
+// TryPush never waits: a full or closed queue leaves the item with the caller, unmoved.
+TEST(BoundedQueueTest, TryPushKeepsTheItemWhenFullOrClosed) {
+  BoundedQueue<std::string> q(1);
+  std::string first = "first", second = "second";
+  EXPECT_TRUE(q.TryPush(first));
+  EXPECT_FALSE(q.TryPush(second));
+  EXPECT_EQ(second, "second") << "a refused item is not moved from";
+  EXPECT_EQ(q.Pop(), "first");
+  q.Close();
+  EXPECT_FALSE(q.TryPush(second));
+  EXPECT_EQ(second, "second");
 }
 
 }  // namespace

@@ -203,8 +203,15 @@ void RunCpuDecoder(RunContext& run, int worker) {
   // The detector that prepares this worker's photos: with several GPUs, each takes its share.
   const size_t lane = static_cast<size_t>(worker) % run.lanes.size();
   const model::Detector& detector = *run.lanes[lane];
-  for (const catalog::MediaRow* row;
-       !run.Cancelled() && worker < run.decoders_allowed.load() && (row = run.NextRow(false));) {
+  for (const catalog::MediaRow* row; !run.Cancelled() && worker < run.decoders_allowed.load();) {
+    if (std::optional<CheckedJpeg> jpeg = run.TakeRefusedJpeg()) {  // read already: first
+      const auto start = Clock::now();
+      DecodeOnCpu(run, &jpeg->item, &jpeg->bytes, jpeg->info, detector);
+      run.Inbox(lane).Push(std::move(jpeg->item));
+      run.stats.decode.Add(start);
+      continue;
+    }
+    if ((row = run.NextRow(false)) == nullptr) break;
     const auto start = Clock::now();
     if (row->kind == catalog::MediaKind::kVideo) {
       DecodeVideo(run, *row, lane);

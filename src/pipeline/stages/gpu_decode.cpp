@@ -119,7 +119,10 @@ double GpuDecodeStage::Run(const GpuDecodePlan& plan, const std::function<void()
 
 // A feeder: takes the next JPEG, reads and checks it, and hands it to the workers if nvJPEG
 // takes it. Files that are no JPEG inside or that nvJPEG refuses (progressive on the hardware
-// decoder, CMYK, damaged...) it decodes on the CPU itself, quietly.
+// decoder, CMYK, damaged...) go to the CPU decoders, quietly; the feeder decodes one itself
+// only when they have not taken the last ones, and at the end, the ones still waiting.
+// (A feeder that decoded each refused file held the hardware engine to a third of its rate on
+// a library with one progressive JPEG in nine: docs/performance.md.)
 void GpuDecodeStage::Feed(engine::GpuJpegDecoder& checker, const model::Detector& detector,
                           BoundedQueue<CheckedJpeg>& checked) {
   RunStats& stats = run_.stats;
@@ -143,11 +146,21 @@ void GpuDecodeStage::Feed(engine::GpuJpegDecoder& checker, const model::Detector
     }
     if (jpeg.item.status.ok()) {
       spdlog::debug("{}: decoded on the CPU: {}", jpeg.item.path, nvjpeg_takes.message());
+      if (run_.refused[lane]->TryPush(jpeg)) continue;
       start = Clock::now();
       DecodeOnCpu(run_, &jpeg.item, &jpeg.bytes, jpeg.info, detector);
       stats.gpu_phases.cpu.Add(start);
     }
     run_.Inbox(lane).Push(std::move(jpeg.item));
+  }
+  // What this feeder handed over and no CPU decoder took: every feeder drains after its own last hand-over.
+  while (!run_.Cancelled()) {
+    std::optional<CheckedJpeg> jpeg = run_.refused[lane]->PopFor(std::chrono::milliseconds(0));
+    if (!jpeg) break;
+    const auto start = Clock::now();
+    DecodeOnCpu(run_, &jpeg->item, &jpeg->bytes, jpeg->info, detector);
+    stats.gpu_phases.cpu.Add(start);
+    run_.Inbox(lane).Push(std::move(jpeg->item));
   }
 }
 
