@@ -70,12 +70,12 @@ struct IndexSummary {
   double images_per_s = 0;
   // Time each stage spent working, summed over its threads (decode is parallel).
   double read_decode_s = 0, gpu_decode_s = 0, infer_s = 0, write_s = 0;
-  int decode_workers = 0;      // CPU decode workers
-  int gpu_decode_workers = 0;  // nvJPEG workers, all GPUs
-  int64_t gpu_decoded = 0;     // JPEGs decoded by nvJPEG (the rest on the CPU)
-  int gpu_huffman_workers = 0;  // GPU Huffman workers, all GPUs
+  int decode_workers = 0;           // CPU decode workers
+  int gpu_decode_workers = 0;       // nvJPEG workers, all GPUs
+  int64_t gpu_decoded = 0;          // JPEGs decoded by nvJPEG (the rest on the CPU)
+  int gpu_huffman_workers = 0;      // GPU Huffman workers, all GPUs
   int64_t gpu_huffman_decoded = 0;  // of gpu_decoded, by them
-  std::string gpu_decoder;     // its backend ("hardware", "cuda"); empty when none ran
+  std::string gpu_decoder;          // its backend ("hardware", "cuda"); empty when none ran
   uint64_t peak_rss = 0;
   uint64_t budget_bytes = 0;  // bytes available to images in flight + inference
   int final_batch_size = 0;

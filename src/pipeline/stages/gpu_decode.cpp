@@ -86,8 +86,8 @@ double GpuDecodeStage::Run(const GpuDecodePlan& plan, const std::function<void()
     MutexLock lock(mutex_);
     huffman_workers_started_ += static_cast<int>(huffman.size());
   }
-  spdlog::debug("{}: {} nvJPEG workers, {} GPU Huffman workers and {} feeders ready {:.2f} s into the run",
-                device.name, plan.workers, huffman.size(), kGpuFeeders, run_.stats.elapsed());
+  spdlog::debug("{}: {} nvJPEG workers, {} GPU Huffman workers and {} feeders ready {:.2f} s into the run", device.name,
+                plan.workers, huffman.size(), kGpuFeeders, run_.stats.elapsed());
   std::atomic<size_t> feeding{kGpuFeeders};
   std::vector<std::thread> threads;
   for (auto& worker : huffman) {
@@ -177,8 +177,8 @@ void GpuDecodeStage::DecodeBatches(engine::GpuJpegDecoder& decoder, const model:
   while (true) {
     // What the feeders have ready, and what they bring while the batch fills.
     const auto waiting = Clock::now();
-    std::vector<CheckedJpeg> batch = checked.PopBatch(
-        std::min(max_batch, static_cast<size_t>(run_.batch_size.load())), std::chrono::milliseconds(2));
+    std::vector<CheckedJpeg> batch = checked.PopBatch(std::min(max_batch, static_cast<size_t>(run_.batch_size.load())),
+                                                      std::chrono::milliseconds(2));
     stats.gpu_phases.starved.Add(waiting);
     if (batch.empty()) {
       spdlog::debug("{}: nvJPEG worker out of JPEGs {:.2f} s into the run", detector.device().name, stats.elapsed());

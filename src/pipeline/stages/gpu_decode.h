@@ -37,8 +37,8 @@ class GpuDecodeStage {
 
   int workers_started() const;          // batched nvJPEG workers, all GPUs
   int huffman_workers_started() const;  // GPU Huffman workers beside them
-  std::string backend() const;  // nvJPEG's ("hardware", "cuda"); empty when none started
-  Status start_error() const;   // --decode gpu only: why nvJPEG did not start
+  std::string backend() const;          // nvJPEG's ("hardware", "cuda"); empty when none started
+  Status start_error() const;           // --decode gpu only: why nvJPEG did not start
 
  private:
   void Feed(engine::GpuJpegDecoder& checker, const model::Detector& detector, BoundedQueue<CheckedJpeg>& checked);
