@@ -151,6 +151,14 @@ Result<PathMap> ParsePathMap(const std::string& text) {
 std::string MapPath(const std::string& path, const std::vector<PathMap>& maps) {
   for (const PathMap& m : maps) {
     if (path == m.from) return m.to;
+    if (m.from == "/") {  // the root: every absolute path, under TO
+      if (path.empty() || path[0] != '/') continue;
+      return m.to == "/" ? path : m.to + path;
+    }
+    if (m.to == "/" && path.size() > m.from.size() && path.compare(0, m.from.size(), m.from) == 0 &&
+        path[m.from.size()] == '/') {
+      return path.substr(m.from.size());
+    }
     if (path.size() > m.from.size() && path.compare(0, m.from.size(), m.from) == 0 &&
         (m.from.back() == '/' || path[m.from.size()] == '/')) {
       return m.to + path.substr(m.from.size());

@@ -217,7 +217,7 @@ Result<FinishOutcome> PgWorkQueue::Finish(int64_t token, int64_t model_id, int64
       }
       attempts.erase(it);  // one result per item; the rest of the token's items go back
     }
-    MDX_RETURN_IF_ERROR(WriteBatch(*conn_, model_id, run_id, write));
+    MDX_RETURN_IF_ERROR(WriteBatch(*conn_, model_id, run_id, write, insert_));
     for (const auto* ids : {&done_ids, &failed_ids}) {
       if (ids->empty()) continue;
       MDX_RETURN_IF_ERROR(conn_

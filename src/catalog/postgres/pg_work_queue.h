@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "catalog/postgres/pg_batch.h"
 #include "catalog/postgres/pg_connection.h"
 #include "catalog/work_queue.h"
 
@@ -34,6 +35,12 @@ class PgWorkQueue final : public WorkQueue {
   Result<int64_t> Remaining(int64_t model_id) override;
   Result<QueueStatus> Overview(int64_t model_id) override;
 
+  // How Finish writes detections (default COPY; multi-row INSERT kept for comparison,
+  // bench/queue_bench). The connection, for benchmarks and tests (e.g. SET synchronous_commit;
+  // a reconnect after a lost connection starts a fresh session without it).
+  void set_detection_insert(DetectionInsert mode) { insert_ = mode; }
+  Connection& connection() { return *conn_; }
+
  private:
   PgWorkQueue(std::unique_ptr<Connection> conn, std::string url, std::string app)
       : conn_(std::move(conn)), url_(std::move(url)), app_(std::move(app)) {}
@@ -43,6 +50,7 @@ class PgWorkQueue final : public WorkQueue {
   std::unique_ptr<Connection> conn_;
   const std::string url_, app_;
   int64_t worker_id_ = 0;
+  DetectionInsert insert_ = DetectionInsert::kCopy;
 };
 
 }  // namespace mediadex::catalog::postgres
