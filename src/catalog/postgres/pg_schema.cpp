@@ -116,6 +116,13 @@ CREATE TABLE queue (
 CREATE INDEX queue_claimable ON queue(model_id, state, media_id);
 CREATE INDEX queue_lease ON queue(lease_token) WHERE lease_token IS NOT NULL;
 )sql",
+    // 3: the gallery's reads (pg_gallery.cpp). Date-ordered pages walk media_capture, newest
+    // first, from the keyset cursor on (SQLite's migration 2 index). SQLite's derived tables
+    // (its migration 3) are not needed here: the planner has statistics per label and reads
+    // detections through detections_label_score and detections_media_model.
+    R"sql(
+CREATE INDEX media_capture ON media(capture_time, id) WHERE gone = 0;
+)sql",
 };
 
 constexpr int64_t kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
