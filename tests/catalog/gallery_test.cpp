@@ -13,6 +13,7 @@
 #include "catalog_test_util.h"
 #include "testutil.h"
 #ifdef MEDIADEX_GALLERY_POSTGRES
+#include "catalog/postgres/postgres_catalog.h"
 #include "pg_test_util.h"
 #define MDX_GALLERY(suite) Postgres##suite
 #else
@@ -414,6 +415,16 @@ TEST_F(MDX_GALLERY(GalleryModelTest), WalkingInDateOrderAnswersTheSame) {
   sqlite::SetGatherMaxForTests(0);
   CheckAll("walking");
   sqlite::SetGatherMaxForTests(5000);
+}
+#else
+// PostgreSQL only: the same answers when a score walk gives up after a few candidates and
+// gathers the rest (and when it gives up at once).
+TEST_F(MDX_GALLERY(GalleryModelTest), GatheringAfterAShortWalkAnswersTheSame) {
+  for (int walk_max : {1, 3}) {
+    postgres::SetScoreWalkMaxForTests(walk_max);
+    CheckAll(walk_max == 1 ? "gathering after 1" : "gathering after 3");
+  }
+  postgres::SetScoreWalkMaxForTests(0);
 }
 #endif
 

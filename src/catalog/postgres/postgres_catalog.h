@@ -54,6 +54,9 @@ class PostgresCatalog final : public Catalog {
   DetectionInsert insert_ = DetectionInsert::kCopy;
 };
 
+// Tests: how many candidates a score-ordered page walks before it gathers (0 = the default).
+void SetScoreWalkMaxForTests(int candidates);
+
 }  // namespace mediadex::catalog::postgres
 
 #endif  // MEDIADEX_CATALOG_POSTGRES_POSTGRES_CATALOG_H_
