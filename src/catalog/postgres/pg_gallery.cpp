@@ -178,7 +178,8 @@ void AddConditions(Sql& q, const Plan& p, bool with_labels = true) {
     q.Add(" AND EXISTS (SELECT 1 FROM detections d WHERE d.media_id = m.id AND d.model_id = " +
           q.P(Param::Int(p.model_id)) + " AND d.score >= " + q.P(Param::Real(p.min_score)) + ")");
   }
-  if (!p.folder_like.empty()) q.Add(std::string(" AND ") + kFolderExpr + " = ANY(" + q.P(TextArray(p.folders)) + "::text[])");
+  if (!p.folder_like.empty())
+    q.Add(std::string(" AND ") + kFolderExpr + " = ANY(" + q.P(TextArray(p.folders)) + "::text[])");
   if (p.after != 0) q.Add(" AND m.capture_time >= " + q.P(Param::Int(p.after)));
   if (p.before != 0) q.Add(" AND m.capture_time < " + q.P(Param::Int(p.before)) + " AND m.capture_time <> 0");
   if (!p.status.empty()) q.Add(std::string(" AND ") + kStatusExpr + " = " + q.P(Param::Text(p.status)));
@@ -285,8 +286,8 @@ class ScoreWalk {
 
 // Of `batch` (candidates in walk order), the files taken: their best scoring detection is the
 // candidate's score, and they pass every other filter.
-Status CheckCandidates(Connection& conn, const Plan& p, const std::vector<std::pair<int64_t, double>>& batch,
-                       int want, std::vector<Row>* rows) {
+Status CheckCandidates(Connection& conn, const Plan& p, const std::vector<std::pair<int64_t, double>>& batch, int want,
+                       std::vector<Row>* rows) {
   std::vector<int64_t> ids;
   for (const auto& c : batch) ids.push_back(c.first);
   // Each candidate's labels with their best scores (lower case): its best and the label groups
@@ -562,7 +563,8 @@ Result<std::vector<LabelCount>> PostgresCatalog::Labels(const std::string& prefi
     if (!model.ok()) return model.status();
     // Files per label: present files with a detection of it (SQLite counts media_labels rows).
     Sql q;
-    q.Add("SELECT MIN(d.label), COUNT(DISTINCT d.media_id) AS files FROM detections d JOIN media m ON m.id = d.media_id");
+    q.Add(
+        "SELECT MIN(d.label), COUNT(DISTINCT d.media_id) AS files FROM detections d JOIN media m ON m.id = d.media_id");
     q.Add(" WHERE d.model_id = " + q.P(Param::Int(*model)) + " AND m.gone = 0");
     if (!prefix.empty()) {
       // Case-insensitive, as SQLite's LIKE: the lowered label against the lowered prefix.
