@@ -12,6 +12,8 @@ FORMATTED=(
   src/pipeline/*.h src/pipeline/*.cpp src/pipeline/stages/*
   src/core/memory.h src/core/memory.cpp src/core/thread_annotations.h src/core/cancel.h
   tests/pipeline/stages_test.cpp
+  src/catalog/gallery_cursor.h src/catalog/gallery_cursor.cpp
+  src/catalog/postgres/pg_gallery.cpp src/catalog/postgres/pg_read.h src/catalog/postgres/pg_read.cpp
 )
 command -v clang-format >/dev/null || { echo "format.sh: clang-format is missing (apt-get install clang-format)" >&2; exit 2; }
 if [ "${1:-}" = --check ]; then

@@ -2,12 +2,14 @@
 """Generates a large mediadex catalog for benchmarks: N photo rows with detections, whose files
 are hard links to a few real photos (so thumbnails decode real pixels).
 
-  bench/serve/make_catalog.py OUT.db N [--photos DIR] [--mediadex BIN] [--seed S]
+  bench/serve/make_catalog.py OUT.db N [--photos DIR] [--mediadex BIN] [--seed S] [--postgres URL]
 
 The schema, the model row and one finished run come from the real binary (`mediadex index` over
 one photo), so the file is a catalog this build opens; the rows are then added with sqlite3.
 Files go to OUT.db.files/<year>/<folder>/img_<i>.<ext>. Needs MEDIADEX_MODEL_DIR (or the
-bundled model beside the binary) for that one index run.
+bundled model beside the binary) for that one index run. With --postgres URL the same rows are
+also loaded into that PostgreSQL database (which must exist; its mediadex tables are emptied):
+the binary migrates it, psql's \\copy loads the tables (paths as BYTEA), then ANALYZE.
 """
 import argparse
 import os
@@ -33,6 +35,7 @@ def main():
     ap.add_argument("--photos", default=os.path.join(root, "..", "shared", "testdata", "photos"))
     ap.add_argument("--mediadex", default=os.path.join(root, "build", "mediadex"))
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--postgres", metavar="URL", help="also load the rows into this PostgreSQL database")
     args = ap.parse_args()
     if not os.path.isdir(args.photos):
         args.photos = os.path.join(root, "samples")
@@ -104,6 +107,54 @@ def main():
     db.close()
     print(f"{args.out}: {args.n} photos, {len(detections)} detections, files in {files} "
           f"({time.time() - start:.1f} s)")
+    if args.postgres:
+        copy_to_postgres(args.out, args.postgres, args.mediadex)
+
+
+# PostgreSQL's columns (postgres/pg_schema.cpp) and which of them are BYTEA.
+PG_TABLES = [
+    ("models", ["id", "name", "version", "settings", "created_at"]),
+    ("runs", ["id", "model_id", "device", "settings", "roots", "started_at", "finished_at", "done", "failed", "skipped"]),
+    ("media", ["id", "path", "size", "mtime_ns", "content_hash", "kind", "width", "height", "orientation",
+               "capture_time", "duration_s", "gone", "first_seen", "last_seen"]),
+    ("analyses", ["media_id", "model_id", "status", "error", "run_id", "analysed_at", "size", "mtime_ns"]),
+    ("detections", ["id", "media_id", "model_id", "label", "class_id", "score", "x1", "y1", "x2", "y2", "time_s"]),
+]
+PG_BYTEA = {"roots", "path", "error"}
+
+
+def copy_to_postgres(sqlite_path, url, mediadex):
+    """Loads the SQLite catalog's rows into the PostgreSQL catalog at `url` (COPY text format)."""
+    start = time.time()
+    subprocess.run([mediadex, "-q", "status", "--catalog", url], check=True, stdout=subprocess.DEVNULL)
+    db = sqlite3.connect(sqlite_path)
+    db.text_factory = bytes
+
+    def text(col, v):
+        if v is None:
+            return "\\N"
+        if col in PG_BYTEA:
+            return "\\\\x" + (v if isinstance(v, bytes) else str(v).encode()).hex()
+        if isinstance(v, bytes):
+            v = v.decode()
+        return str(v).replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        script = ["TRUNCATE detections, analyses, queue, media, runs, models RESTART IDENTITY CASCADE;"]
+        for table, cols in PG_TABLES:
+            out = os.path.join(tmp, table + ".copy")
+            with open(out, "w") as f:
+                for row in db.execute(f"SELECT {', '.join(cols)} FROM {table}"):
+                    f.write("\t".join(text(c, v) for c, v in zip(cols, row)) + "\n")
+            script.append(f"\\copy {table} ({', '.join(cols)}) FROM '{out}'")
+        for table, seq_col in (("models", "id"), ("runs", "id"), ("media", "id"), ("detections", "id")):
+            script.append(f"SELECT setval(pg_get_serial_sequence('{table}', '{seq_col}'), "
+                          f"(SELECT COALESCE(MAX({seq_col}), 0) + 1 FROM {table}), false);")
+        script.append("ANALYZE;")
+        subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url], input="\n".join(script) + "\n",
+                       text=True, check=True, stdout=subprocess.DEVNULL)
+    db.close()
+    print(f"{url}: loaded ({time.time() - start:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -3,11 +3,14 @@
 // the server an IndexRunner built from index's own set-up (index_setup.h).
 #include <spdlog/spdlog.h>
 
+#include <cctype>
 #include <cstdio>
+#include <filesystem>
 #include <mutex>
 #include <optional>
 #include <thread>
 
+#include "catalog/postgres/pg_connection.h"
 #include "cli/catalog_open.h"
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -24,6 +27,16 @@
 
 namespace mediadex::cli {
 namespace {
+
+// Thumbnails live beside an SQLite catalog (<catalog>.thumbs). A PostgreSQL catalog has no file:
+// they go beside the default catalog, named after the redacted URL (one folder per database).
+std::string ThumbCacheDir(const Config& config) {
+  const std::string catalog = CatalogPathFromConfig(config);
+  if (!catalog::postgres::IsPostgresUrl(config.Get("catalog"))) return catalog + ".thumbs";
+  std::string name;
+  for (char c : catalog) name += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ? c : '_';
+  return (std::filesystem::path(DefaultCatalogPath()).parent_path() / (name + ".thumbs")).string();
+}
 
 // Index runs for the server: the model is loaded at the first run and kept for the next ones;
 // each run opens its own catalog connection and holds the catalog's run lock.
@@ -125,7 +138,7 @@ int RunServe(const ServeArgs& args) {
   options.token = config->Get("token");
   options.libraries = !args.libraries.empty() ? args.libraries : SplitColon(config->Get("library"));
   if (dev_mode) options.dev_web_dir = MEDIADEX_SOURCE_WEB_DIR;
-  options.thumb_cache_dir = CatalogPathFromConfig(*config) + ".thumbs";
+  options.thumb_cache_dir = ThumbCacheDir(*config);
   options.thumb_cache_max = *thumb_max;
   options.max_pixels = settings->max_pixels > 0 ? settings->max_pixels : options.max_pixels;
   options.version = MEDIADEX_VERSION;

@@ -1,28 +1,50 @@
-// The SQLite catalog's gallery reads (catalog.h "Gallery reads") on a real file.
+// The gallery reads (catalog.h "Gallery reads"). This file builds twice, as the conformance
+// suite does: into catalog_gallery_test (SQLite, a real file, label unit) and, with
+// MEDIADEX_GALLERY_POSTGRES, into catalog_gallery_pg_test (PostgreSQL, label pg, a fresh
+// database per test on the tests/pg fixture's server; its suites are named Postgres*). Both
+// backends must give the same answers; SQLite-only cases are marked.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <cctype>
 #include <set>
 
 #include "catalog/catalog.h"
-#include "catalog/sqlite/sqlite_catalog.h"
 #include "catalog_test_util.h"
 #include "testutil.h"
+#ifdef MEDIADEX_GALLERY_POSTGRES
+#include "catalog/postgres/postgres_catalog.h"
+#include "pg_test_util.h"
+#define MDX_GALLERY(suite) Postgres##suite
+#else
+#include "catalog/sqlite/sqlite_catalog.h"
+#define MDX_GALLERY(suite) suite
+#endif
 
 namespace mediadex::catalog {
 namespace {
+
+// The catalog under test: SQLite in `dir`, or a fresh PostgreSQL database.
+Result<std::unique_ptr<Catalog>> OpenTestCatalog(const testing::TempDir& dir) {
+#ifdef MEDIADEX_GALLERY_POSTGRES
+  (void)dir;
+  std::string url;
+  MDX_RETURN_IF_ERROR(pgtest::FreshDatabase("gallery", &url));
+  return OpenCatalog(url);
+#else
+  return OpenCatalog(dir.File("catalog.db"));
+#endif
+}
 
 using testing::Det;
 using testing::Get;
 using testing::Stat;
 using testing::TempDir;
 
-class GalleryTest : public ::testing::Test {
+class MDX_GALLERY(GalleryTest) : public ::testing::Test {
  protected:
   void SetUp() override {
-    catalog_ = Get(OpenCatalog(dir_.File("catalog.db")));
+    catalog_ = Get(OpenTestCatalog(dir_));
     ASSERT_NE(catalog_, nullptr);
     model_ = Get(catalog_->RegisterModel({"centernet", "v1", "iou=0.4"}));
     run_ = Get(catalog_->BeginRun({model_, "cpu", "", {"/lib"}}));
@@ -75,7 +97,7 @@ class GalleryTest : public ::testing::Test {
   std::map<std::string, int64_t> ids_;
 };
 
-TEST_F(GalleryTest, DateOrderNewestFirstUnknownLastAndPagesAreStable) {
+TEST_F(MDX_GALLERY(GalleryTest), DateOrderNewestFirstUnknownLastAndPagesAreStable) {
   MediaFilter f;
   const auto all = Paths(f);
   ASSERT_EQ(all.size(), 7u);
@@ -87,7 +109,7 @@ TEST_F(GalleryTest, DateOrderNewestFirstUnknownLastAndPagesAreStable) {
   EXPECT_EQ(Paths(f), all);
 }
 
-TEST_F(GalleryTest, ScoreOrderAndCursor) {
+TEST_F(MDX_GALLERY(GalleryTest), ScoreOrderAndCursor) {
   MediaFilter f;
   f.sort = MediaSort::kScore;
   f.limit = 1;
@@ -100,7 +122,7 @@ TEST_F(GalleryTest, ScoreOrderAndCursor) {
   EXPECT_EQ(catalog_->ListMedia(f).status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST_F(GalleryTest, LabelGroupsAllAndAny) {
+TEST_F(MDX_GALLERY(GalleryTest), LabelGroupsAllAndAny) {
   MediaFilter f;
   f.label_groups = {{"dog"}, {"person"}};
   EXPECT_EQ(Paths(f), std::vector<std::string>{"/lib/2024/trip/a.jpg"});
@@ -115,7 +137,7 @@ TEST_F(GalleryTest, LabelGroupsAllAndAny) {
   EXPECT_FLOAT_EQ(page.items[0].best_score, 0.95f);
 }
 
-TEST_F(GalleryTest, FolderDatesStatus) {
+TEST_F(MDX_GALLERY(GalleryTest), FolderDatesStatus) {
   MediaFilter f;
   f.folder = "2024/trip";  // not 2024/trip_x
   EXPECT_EQ(Paths(f), (std::vector<std::string>{"/lib/2024/trip/b.jpg", "/lib/2024/trip/a.jpg"}));
@@ -135,7 +157,7 @@ TEST_F(GalleryTest, FolderDatesStatus) {
   EXPECT_EQ(catalog_->ListMedia(f).status().code(), StatusCode::kInvalidArgument);
 }
 
-TEST_F(GalleryTest, GetMediaWithDetectionsAndMetadata) {
+TEST_F(MDX_GALLERY(GalleryTest), GetMediaWithDetectionsAndMetadata) {
   auto d = Get(catalog_->GetMedia(ids_["/lib/2024/trip/a.jpg"], 0));
   EXPECT_EQ(d.item.width, 100);
   EXPECT_EQ(d.item.orientation, 6);
@@ -151,7 +173,7 @@ TEST_F(GalleryTest, GetMediaWithDetectionsAndMetadata) {
   EXPECT_EQ(catalog_->GetMedia(999999, 0).status().code(), StatusCode::kNotFound);
 }
 
-TEST_F(GalleryTest, LabelsWithCountsByPrefix) {
+TEST_F(MDX_GALLERY(GalleryTest), LabelsWithCountsByPrefix) {
   auto labels = Get(catalog_->Labels("", 10, 0));
   ASSERT_EQ(labels.size(), 3u);
   EXPECT_EQ(labels[0].files, 2);
@@ -161,7 +183,7 @@ TEST_F(GalleryTest, LabelsWithCountsByPrefix) {
   EXPECT_TRUE(Get(catalog_->Labels("%", 10, 0)).empty());
 }
 
-TEST_F(GalleryTest, ErrorsPage) {
+TEST_F(MDX_GALLERY(GalleryTest), ErrorsPage) {
   auto page = Get(catalog_->ErrorsPage(0, 1, ""));
   ASSERT_EQ(page.items.size(), 1u);
   EXPECT_EQ(page.items[0].path, "/lib/2023/broken.jpg");
@@ -169,10 +191,50 @@ TEST_F(GalleryTest, ErrorsPage) {
   EXPECT_EQ(catalog_->ErrorsPage(0, 1, "zz").status().code(), StatusCode::kInvalidArgument);
 }
 
+// Paths are bytes: a folder filter matches bytes that are not UTF-8 and a backslash literally
+// (ASCII letters case-insensitively), and error pages come back byte for byte, in byte order.
+TEST_F(MDX_GALLERY(GalleryTest), PathsThatAreNotUtf8FilterAndPage) {
+  const std::string latin = "/lib/caf\xe9/x.jpg", slash = "/lib/a\\b/y.jpg", high = "/lib/\xff/z.jpg";
+  ScanChanges scan;
+  for (const auto& p : {latin, slash, high}) scan.added.push_back(Stat(p, 10, 1));
+  ASSERT_OK(catalog_->ApplyScan(scan));
+  for (const auto& row : Get(catalog_->LoadFileIndex())) ids_[row.path] = row.id;
+  MediaResult ok;
+  ok.media_id = ids_[latin];
+  ok.content_hash = "latin";
+  ok.detections = {Det("dog", 0.6f)};
+  ASSERT_OK(catalog_->CommitBatch(model_, run_, {ok, testing::Failed(ids_[slash], "Corrupt: " + slash),
+                                                 testing::Failed(ids_[high], "Corrupt: " + high)}));
+  MediaFilter f;
+  f.folder = "CAF\xe9";
+  EXPECT_EQ(Paths(f), std::vector<std::string>{latin});
+  f.folder = "caf";
+  EXPECT_TRUE(Paths(f).empty());
+  f.folder = "a\\b";
+  EXPECT_EQ(Paths(f), std::vector<std::string>{slash});
+  f.folder = "\xff";
+  EXPECT_EQ(Paths(f), std::vector<std::string>{high});
+  EXPECT_EQ(Get(catalog_->GetMedia(ids_[latin], 0)).item.path, latin);
+  // Errors by path, bytewise: "/lib/2023/broken.jpg" < "/lib/a\\b/..." < "/lib/\xff/...".
+  std::vector<ErrorRow> errors;
+  std::string cursor;
+  for (int page = 0; page < 10; ++page) {
+    auto got = Get(catalog_->ErrorsPage(0, 1, cursor));
+    errors.insert(errors.end(), got.items.begin(), got.items.end());
+    cursor = got.next_cursor;
+    if (cursor.empty()) break;
+  }
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_EQ(errors[0].path, "/lib/2023/broken.jpg");
+  EXPECT_EQ(errors[1].path, slash);
+  EXPECT_EQ(errors[2].path, high);
+  EXPECT_EQ(errors[2].error, "Corrupt: " + high);
+}
+
 // A generated library checked against a plain model of the filters: every filter and sort,
 // paged at several sizes, gives exactly the model's order (no duplicate, no gap), also after
 // files go, come back, move, and are analysed again. Scores repeat on purpose (ties).
-class GalleryModelTest : public ::testing::Test {
+class MDX_GALLERY(GalleryModelTest) : public ::testing::Test {
  protected:
   struct File {
     std::string path;
@@ -184,7 +246,7 @@ class GalleryModelTest : public ::testing::Test {
   };
 
   void SetUp() override {
-    catalog_ = Get(OpenCatalog(dir_.File("catalog.db")));
+    catalog_ = Get(OpenTestCatalog(dir_));
     ASSERT_NE(catalog_, nullptr);
     model_ = Get(catalog_->RegisterModel({"centernet", "v1", "iou=0.4"}));
     run_ = Get(catalog_->BeginRun({model_, "cpu", "", {"/lib"}}));
@@ -344,16 +406,29 @@ class GalleryModelTest : public ::testing::Test {
   std::vector<File> files_;
 };
 
-TEST_F(GalleryModelTest, EveryFilterAndSortPagesExactly) { CheckAll("fresh"); }
+TEST_F(MDX_GALLERY(GalleryModelTest), EveryFilterAndSortPagesExactly) { CheckAll("fresh"); }
 
-// The same answers when every filter walks the files in date order instead of reading its few.
-TEST_F(GalleryModelTest, WalkingInDateOrderAnswersTheSame) {
+#ifndef MEDIADEX_GALLERY_POSTGRES
+// SQLite only: the same answers when every filter walks the files in date order instead of
+// reading its few (PostgreSQL's planner makes that choice itself).
+TEST_F(MDX_GALLERY(GalleryModelTest), WalkingInDateOrderAnswersTheSame) {
   sqlite::SetGatherMaxForTests(0);
   CheckAll("walking");
   sqlite::SetGatherMaxForTests(5000);
 }
+#else
+// PostgreSQL only: the same answers when a score walk gives up after a few candidates and
+// gathers the rest (and when it gives up at once).
+TEST_F(MDX_GALLERY(GalleryModelTest), GatheringAfterAShortWalkAnswersTheSame) {
+  for (int walk_max : {1, 3}) {
+    postgres::SetScoreWalkMaxForTests(walk_max);
+    CheckAll(walk_max == 1 ? "gathering after 1" : "gathering after 3");
+  }
+  postgres::SetScoreWalkMaxForTests(0);
+}
+#endif
 
-TEST_F(GalleryModelTest, ScansAndNewResultsKeepTheListsExact) {
+TEST_F(MDX_GALLERY(GalleryModelTest), ScansAndNewResultsKeepTheListsExact) {
   // Gone files leave; one comes back; one moves to another folder; one is analysed again.
   ScanChanges scan;
   for (size_t i = 0; i < files_.size(); i += 9) {

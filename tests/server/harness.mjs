@@ -14,8 +14,9 @@ if (!SRC) throw new Error('MEDIADEX_SOURCE_DIR is not set');
 
 export const HOSTILE_NAME = `<script>alert("x")<script>'&.png`;
 
-// Builds the library and its catalog once per test file.
-export function makeLibrary() {
+// Builds the library and its catalog once per test file: an SQLite file in the temp dir, or
+// `catalog` (a postgresql:// URL) when given. A later indexCatalog() indexes it into another.
+export function makeLibrary({ catalog } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mediadex-serve-'));
   const lib = path.join(dir, 'lib');
   const trip = path.join(lib, '2024', 'trip');
@@ -31,11 +32,16 @@ export function makeLibrary() {
   fs.copyFileSync(path.join(SRC, 'tests', 'data', 'clip.mp4'), path.join(lib, 'clip.mp4'));
   fs.copyFileSync(path.join(SRC, 'samples', 'skimage-chelsea.png'), path.join(lib, HOSTILE_NAME));
   fs.writeFileSync(path.join(lib, 'broken.jpg'), Buffer.from('\xff\xd8\xff this is not a JPEG', 'latin1'));
-  const catalog = path.join(dir, 'catalog.db');
+  const into = catalog || path.join(dir, 'catalog.db');
+  indexCatalog(lib, into);
+  return { dir, lib, catalog: into };
+}
+
+// `mediadex index` of `lib` into `catalog` (a file or a URL).
+export function indexCatalog(lib, catalog) {
   const r = spawnSync(BIN, ['-q', 'index', '--quiet', '--catalog', catalog, lib], { encoding: 'utf8', env: testEnv() });
   // Exit 1: some files failed (broken.jpg), as intended.
   if (r.status !== 0 && r.status !== 1) throw new Error(`mediadex index failed (${r.status}): ${r.stderr}`);
-  return { dir, lib, catalog };
 }
 
 export function testEnv(extra = {}) {

@@ -116,6 +116,20 @@ CREATE TABLE queue (
 CREATE INDEX queue_claimable ON queue(model_id, state, media_id);
 CREATE INDEX queue_lease ON queue(lease_token) WHERE lease_token IS NOT NULL;
 )sql",
+    // 3: the gallery's reads (pg_gallery.cpp). Date-ordered pages walk media_capture, newest
+    // first, from the keyset cursor on (SQLite's migration 2 index). Score-ordered pages walk
+    // detections best first per label (detections_model_label_score) or over all labels
+    // (detections_model_score). media_folder indexes a file's folder (its path up to the last
+    // '/', escaped to text and ASCII lower case: pg_gallery.cpp's kFolderExpr, which must stay
+    // the same expression) for the folder: filter. SQLite's derived tables (its migration 3)
+    // have no counterpart: PostgreSQL's planner has statistics per label and folder.
+    R"sql(
+CREATE INDEX media_capture ON media(capture_time, id) WHERE gone = 0;
+CREATE INDEX media_folder ON media((lower(regexp_replace(encode(path, 'escape'), '[^/]*$', '') COLLATE "C")))
+  WHERE gone = 0;
+CREATE INDEX detections_model_label_score ON detections(model_id, lower(label), score, media_id);
+CREATE INDEX detections_model_score ON detections(model_id, score, media_id);
+)sql",
 };
 
 constexpr int64_t kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);

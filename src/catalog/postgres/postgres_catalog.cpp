@@ -7,6 +7,7 @@
 #include <functional>
 #include <unordered_map>
 
+#include "catalog/postgres/pg_read.h"
 #include "catalog/postgres/pg_schema.h"
 
 namespace mediadex::catalog::postgres {
@@ -64,43 +65,6 @@ Result<std::vector<MediaRow>> MediaRows(Connection& conn, const std::string& sql
 
 // A result that is current: computed for the file's present size and mtime.
 constexpr const char* kCurrent = "a.size = m.size AND a.mtime_ns = m.mtime_ns";
-
-// Write transactions: READ COMMITTED, so concurrent writers (workers) of different files do not
-// fail each other. Multi-query reads: one snapshot, as SQLite's deferred BEGIN gives.
-constexpr const char* kWrite = "BEGIN";
-constexpr const char* kRead = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
-
-// Runs `body` between `begin` and COMMIT; any error (or exception) rolls all of it back. A
-// deadlock or serialization failure (two writers on the same rows, e.g. two `--enqueue` scans)
-// rolls back and runs the whole transaction again, up to 3 times, as SQLite's busy timeout
-// waits; after that it is Busy.
-Status InTransaction(Connection& conn, const char* begin, const std::function<Status()>& body) {
-  constexpr int kAttempts = 3;
-  Status status;
-  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
-    Transaction tx(conn);
-    MDX_RETURN_IF_ERROR(tx.Begin(begin));
-    try {
-      status = body();
-    } catch (const std::exception& e) {
-      status = IOError(conn.name() + ": " + e.what());
-    }
-    if (status.ok()) status = tx.Commit();
-    if (status.ok() || !IsRetryableSqlState(conn.last_sqlstate())) return status;
-  }
-  return status;
-}
-
-// 0 = the model of the latest run, else the latest registered model, else 0 (nothing analysed).
-Result<int64_t> ResolveModel(Connection& conn, int64_t model_id) {
-  if (model_id > 0) return model_id;
-  for (const char* sql : {"SELECT COALESCE((SELECT model_id FROM runs ORDER BY id DESC LIMIT 1), 0)",
-                          "SELECT COALESCE((SELECT id FROM models ORDER BY id DESC LIMIT 1), 0)"}) {
-    auto id = conn.QueryInt(sql);
-    if (!id.ok() || *id > 0) return id;
-  }
-  return int64_t{0};
-}
 
 constexpr int kTopLabels = 10;
 

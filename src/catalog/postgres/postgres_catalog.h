@@ -36,6 +36,11 @@ class PostgresCatalog final : public Catalog {
   Result<std::vector<RunRow>> RecentRuns(int limit) override;
   Result<std::vector<ErrorRow>> Errors(int64_t model_id, int limit) override;
   Result<std::vector<ExportRow>> ExportAll(int64_t model_id) override;
+  // The gallery reads (pg_gallery.cpp): SQLite's semantics, queries over detections.
+  Result<MediaPage> ListMedia(const MediaFilter& filter) override;
+  Result<MediaDetail> GetMedia(int64_t id, int64_t model_id) override;
+  Result<std::vector<LabelCount>> Labels(const std::string& prefix, int limit, int64_t model_id) override;
+  Result<ErrorPage> ErrorsPage(int64_t model_id, int limit, const std::string& cursor) override;
 
   // How CommitBatch inserts detections (COPY by default; multi-row INSERT for comparison).
   void set_detection_insert(DetectionInsert mode) { insert_ = mode; }
@@ -48,6 +53,9 @@ class PostgresCatalog final : public Catalog {
   std::unique_ptr<Connection> conn_;
   DetectionInsert insert_ = DetectionInsert::kCopy;
 };
+
+// Tests: how many candidates a score-ordered page walks before it gathers (0 = the default).
+void SetScoreWalkMaxForTests(int candidates);
 
 }  // namespace mediadex::catalog::postgres
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "catalog/catalog.h"
+#include "catalog/gallery_cursor.h"
 #include "catalog/sqlite/statement.h"
 
 namespace mediadex::catalog::sqlite {
@@ -45,23 +46,6 @@ class ReadTxn {
   Connection& conn_;
   bool ok_ = false;
 };
-
-// Cursors are opaque to clients: hex of "kind|key|id", so no character needs URL escaping.
-std::string Hex(const std::string& text);
-bool Unhex(const std::string& hex, std::string* out);
-
-// "d|<capture_time>|<id>" (date sort) or "s|<score>|<id>" (score sort).
-struct MediaCursor {
-  char kind = 0;
-  int64_t time = 0;
-  double score = 0;
-  int64_t id = 0;
-};
-std::string EncodeCursor(const MediaCursor& c);
-bool DecodeCursor(const std::string& text, char kind, MediaCursor* c);
-
-// `%`, `_` and `\` are LIKE wildcards; escape them (ESCAPE '\') so text matches literally.
-std::string LikeLiteral(const std::string& text);
 
 // "?, ?, ?" for n placeholders.
 std::string Placeholders(size_t n);
