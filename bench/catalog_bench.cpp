@@ -2,8 +2,7 @@
 // against multi-row INSERT, synchronous_commit on and off, on the same generated data.
 //
 //   build/bench/catalog_bench --catalog /tmp/b.db --files 20000 --batch 64 --detections 8
-//   build/bench/catalog_bench --catalog postgresql://127.0.0.1:5432/bench --insert values \
-//       --synchronous-commit off
+//   build/bench/catalog_bench --catalog postgresql://127.0.0.1:5432/bench --insert values --synchronous-commit off
 //
 // Registers N files (one ApplyScan), then commits their results in batches of B, each file with
 // D detections (labels from a fixed list of 80, scores and boxes from a fixed seed), and prints
